@@ -1,0 +1,82 @@
+/**
+ * The one error factory of the project. Every bad input is reported with the class that fits
+ * (TypeError: wrong type; RangeError: right type, bad value; Error: anything else) and a message
+ * that names the parameter and what was received, so a user can fix the call without reading code.
+ */
+
+/** A short, printable description of a received value (never the whole of a large array). */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
+  if (typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as unknown as { length: number }).length}`;
+  if (typeof value === 'function') return 'a function';
+  return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
+}
+
+export function typeError(param: string, expected: string, received: unknown): TypeError {
+  return new TypeError(`${param} must be ${expected}; received ${describe(received)}`);
+}
+
+export function rangeError(param: string, expected: string, received: unknown): RangeError {
+  return new RangeError(`${param} must be ${expected}; received ${describe(received)}`);
+}
+
+/** Thrown when work is cancelled through an AbortSignal; `name` is 'AbortError' like fetch's. */
+export class AbortError extends Error {
+  constructor(message = 'The operation was aborted') {
+    super(message);
+    this.name = 'AbortError';
+  }
+}
+
+/** An input the user gave (file, flag, case) is unusable; the CLI prints the message and exits 2. */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+// ---- small guards used across the API -----------------------------------------------------
+
+export function requireInteger(param: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number') throw typeError(param, 'an integer', value);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw rangeError(param, `an integer in [${min}, ${max}]`, value);
+  }
+  return value;
+}
+
+export function requireFiniteNumber(param: string, value: unknown, min = -Infinity, max = Infinity): number {
+  if (typeof value !== 'number') throw typeError(param, 'a number', value);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw rangeError(param, `a finite number in [${min}, ${max}]`, value);
+  }
+  return value;
+}
+
+export function requireOneOf<T extends string>(param: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string') throw typeError(param, `one of ${allowed.join(' | ')}`, value);
+  if (!allowed.includes(value as T)) throw rangeError(param, `one of ${allowed.join(' | ')}`, value);
+  return value as T;
+}
+
+/** Index of the first non-finite entry, or -1. */
+export function firstNonFinite(values: ArrayLike<number>): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
+  return -1;
+}
+
+export function requireAllFinite(param: string, values: ArrayLike<number>): void {
+  const i = firstNonFinite(values);
+  if (i >= 0) throw rangeError(param, 'all finite', `${describe(values)} with ${values[i]} at index ${i}`);
+}
+
+/** Throws AbortError if the signal has fired. */
+export function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new AbortError();
+}
