@@ -1,0 +1,418 @@
+#include "curvature.h"
+
+#include <omp.h>
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <string>
+
+#include "errors.h"
+
+namespace hl {
+
+const char* curvature_name(CurvatureKind kind) {
+  switch (kind) {
+    case CurvatureKind::Hessian: return "hessian";
+    case CurvatureKind::GaussNewton: return "ggn";
+    case CurvatureKind::Residual: return "residual";
+    case CurvatureKind::GradientCovariance: return "gradient_covariance";
+  }
+  return "?";
+}
+
+namespace {
+
+using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MapMat = Eigen::Map<RowMat>;
+using ConstMapMat = Eigen::Map<const RowMat>;
+using ConstMapVec = Eigen::Map<const Eigen::VectorXd>;
+
+// Y buffers larger than this are split into column chunks (one GEMM each).
+constexpr double kYBudgetBytes = 256.0 * 1024 * 1024;
+
+bool needs_xi(CurvatureKind k) { return k != CurvatureKind::GradientCovariance; }
+bool has_kterm(CurvatureKind k) { return k == CurvatureKind::Hessian || k == CurvatureKind::Residual; }
+
+// A run of consecutive columns (in parameter order) that belong to one layer m: either the
+// weights W_m[r, s0:s1] of one row r, or the biases b_m[r0:r1].
+struct Run {
+  Index m, r0, r1, s0, s1;
+  bool bias;
+  Index col;   // first column of the run inside the slab (per kind)
+  Index dest;  // first parameter index of the run
+  bool direct;  // write slab rows into the unit's rows
+  bool mirror;  // write the slab transposed into the run's rows
+  Index length() const { return bias ? r1 - r0 : s1 - s0; }
+};
+
+// Appends the runs that cover parameter columns [c0, c1) of layers >= first_layer.
+void append_runs(const ParamLayout& lay, Index first_layer, Index c0, Index c1, bool direct, bool mirror,
+                 std::vector<Run>& runs, Index& col) {
+  for (Index m = first_layer; m <= lay.depth(); ++m) {
+    const Index in = lay.in(m), out = lay.out(m), w0 = lay.weight_offset(m);
+    Index a = std::max(c0, w0), b = std::min(c1, w0 + out * in);
+    for (Index r = a < b ? (a - w0) / in : out; r < out && w0 + r * in < b; ++r) {
+      const Index s0 = std::max<Index>(a - w0 - r * in, 0), s1 = std::min<Index>(b - w0 - r * in, in);
+      if (s0 < s1) {
+        runs.push_back({m, r, r + 1, s0, s1, false, col, w0 + r * in + s0, direct, mirror});
+        col += s1 - s0;
+      }
+    }
+    if (lay.bias()) {
+      const Index b0 = lay.bias_offset(m);
+      a = std::max(c0, b0);
+      b = std::min(c1, b0 + out);
+      if (a < b) {
+        runs.push_back({m, a - b0, b - b0, in, in + 1, true, col, a, direct, mirror});
+        col += b - a;
+      }
+    }
+  }
+}
+
+// Per-sample curvature with respect to the pre-activations z_m, for each requested kind that
+// needs it (H: starts from H_l and adds the activation term; G: H_l only; R: activation term only).
+//   E_L = H_l (H, G) or 0 (R);
+//   E_l = D_l W_{l+1}^T E_{l+1} W_{l+1} D_l + diag(act''(z_l) .* (W_{l+1}^T delta_{l+1}))   [last term not in G]
+struct PreactCurvature {
+  std::vector<CurvatureKind> slots;               // kinds with an E
+  std::vector<std::vector<std::vector<double>>> E;  // E[slot][m]: N x n_m x n_m (m = 1..L)
+};
+
+PreactCurvature preactivation_curvature(const MlpSpec& spec, const ParamLayout& lay, const double* params,
+                                        const DataView& data, const Pass& pass,
+                                        const std::vector<CurvatureKind>& kinds) {
+  PreactCurvature pc;
+  for (auto k : kinds)
+    if (needs_xi(k)) pc.slots.push_back(k);
+  const Index L = spec.depth(), N = data.N, k = spec.outputs();
+  pc.E.assign(pc.slots.size(), std::vector<std::vector<double>>(L + 1));
+  for (size_t t = 0; t < pc.slots.size(); ++t)
+    for (Index m = 1; m <= L; ++m) pc.E[t][m].assign(N * lay.out(m) * lay.out(m), 0.0);
+  if (pc.slots.empty()) return pc;
+#pragma omp parallel for schedule(static)
+  for (Index i = 0; i < N; ++i) {
+    RowMat Hl(k, k);
+    sample_loss(spec.loss, pass.Z[L].data() + i * k, k, data.y[i], nullptr, Hl.data());
+    for (size_t t = 0; t < pc.slots.size(); ++t) {
+      MapMat EL(pc.E[t][L].data() + i * k * k, k, k);
+      if (pc.slots[t] == CurvatureKind::Residual) EL.setZero(); else EL = Hl;
+    }
+    for (Index l = L - 1; l >= 1; --l) {
+      const Index n = lay.out(l), nn = lay.out(l + 1);
+      ConstMapMat W(params + lay.weight_offset(l + 1), nn, n);
+      Eigen::VectorXd d1(n), d2g(n);
+      ConstMapVec z(pass.Z[l].data() + i * n, n);
+      ConstMapVec delta_next(pass.Delta[l + 1].data() + i * nn, nn);
+      Eigen::VectorXd g = W.transpose() * delta_next;
+      for (Index j = 0; j < n; ++j) {
+        d1[j] = act_d1(spec.activation, z[j]);
+        d2g[j] = act_d2(spec.activation, z[j]) * g[j];
+      }
+      for (size_t t = 0; t < pc.slots.size(); ++t) {
+        ConstMapMat Enext(pc.E[t][l + 1].data() + i * nn * nn, nn, nn);
+        MapMat E(pc.E[t][l].data() + i * n * n, n, n);
+        E.noalias() = d1.asDiagonal() * (W.transpose() * Enext * W) * d1.asDiagonal();
+        if (pc.slots[t] != CurvatureKind::GaussNewton) E.diagonal() += d2g;
+      }
+    }
+  }
+  return pc;
+}
+
+// For the units of row layer l: Xi[slot] holds, for each unit p, sample i and column unit (m, r),
+// m >= l, the value (d z_m / d z_l)^T E_m [p, r]; Kt holds K[s, p] = d a_{m-1}[s] / d z_l[p], m > l.
+// Layout [p][i][column], so that one unit's data for all samples is contiguous.
+struct RowLayerTerms {
+  Index C = 0, KC = 0;              // columns per (p, i) of Xi and Kt
+  std::vector<Index> xoff, koff;    // per layer m: offset of (m, 0) in Xi / of (m, s=0) in Kt
+  std::vector<std::vector<double>> Xi;
+  std::vector<double> Kt;
+};
+
+RowLayerTerms row_layer_terms(const MlpSpec& spec, const ParamLayout& lay, const double* params,
+                              const DataView& data, const Pass& pass, const PreactCurvature& pc, Index l) {
+  const Index L = spec.depth(), N = data.N, nl = lay.out(l);
+  RowLayerTerms rt;
+  rt.xoff.assign(L + 1, 0);
+  rt.koff.assign(L + 1, 0);
+  for (Index m = l; m <= L; ++m) { rt.xoff[m] = rt.C; rt.C += lay.out(m); }
+  for (Index m = l + 1; m <= L; ++m) { rt.koff[m] = rt.KC; rt.KC += lay.in(m); }
+  rt.Xi.assign(pc.slots.size(), std::vector<double>(nl * N * rt.C));
+  rt.Kt.assign(nl * N * rt.KC, 0.0);
+  if (pc.slots.empty() && rt.KC == 0) return rt;
+#pragma omp parallel for schedule(static)
+  for (Index i = 0; i < N; ++i) {
+    auto put = [&](std::vector<double>& dst, Index width, Index off, const RowMat& block) {
+      // block is n_l x w: row p goes to dst[(p * N + i) * width + off ...]
+      for (Index p = 0; p < nl; ++p)
+        std::copy(block.row(p).data(), block.row(p).data() + block.cols(), dst.data() + (p * N + i) * width + off);
+    };
+    for (size_t t = 0; t < pc.slots.size(); ++t)
+      put(rt.Xi[t], rt.C, rt.xoff[l], ConstMapMat(pc.E[t][l].data() + i * nl * nl, nl, nl));
+    if (l == L) continue;
+    // K = d a_{m-1} / d z_l, starting at m = l + 1 with K = D_l.
+    RowMat K = RowMat::Zero(nl, nl);
+    for (Index j = 0; j < nl; ++j) K(j, j) = act_d1(spec.activation, pass.Z[l][i * nl + j]);
+    for (Index m = l + 1; m <= L; ++m) {
+      const Index nin = lay.in(m), nout = lay.out(m);
+      ConstMapMat W(params + lay.weight_offset(m), nout, nin);
+      RowMat Kt = K.transpose();  // n_l x n_{m-1}
+      put(rt.Kt, rt.KC, rt.koff[m], Kt);
+      for (size_t t = 0; t < pc.slots.size(); ++t) {
+        ConstMapMat E(pc.E[t][m].data() + i * nout * nout, nout, nout);
+        RowMat Xi = Kt * (W.transpose() * E);  // (n_l x n_{m-1}) (n_{m-1} x n_m)
+        put(rt.Xi[t], rt.C, rt.xoff[m], Xi);
+      }
+      if (m < L) {
+        Eigen::VectorXd d(nout);
+        for (Index j = 0; j < nout; ++j) d[j] = act_d1(spec.activation, pass.Z[m][i * nout + j]);
+        RowMat next = d.asDiagonal() * (W * K);
+        K.swap(next);
+      }
+    }
+  }
+  return rt;
+}
+
+// Everything one slab computation reads.
+struct SlabContext {
+  const MlpSpec* spec;
+  const ParamLayout* lay;
+  const Pass* pass;
+  const PreactCurvature* pc;
+  const RowLayerTerms* rt;
+  const std::vector<CurvatureKind>* kinds;
+  std::vector<int> slot_of;  // per requested kind: index into pc->slots, or -1
+  Index N;
+};
+
+// Builds Y (N x nk*cc) for unit (l, p) and the given runs.
+void build_y(const SlabContext& c, Index l, Index p, const std::vector<Run>& runs, Index cc, double* Y) {
+  const Index N = c.N, nl = c.lay->out(l), nk = static_cast<Index>(c.kinds->size());
+  const Index ldY = nk * cc;
+#pragma omp parallel for schedule(static)
+  for (Index i = 0; i < N; ++i) {
+    const double dl = c.pass->Delta[l][i * nl + p];
+    for (Index t = 0; t < nk; ++t) {
+      const CurvatureKind kind = (*c.kinds)[t];
+      double* y = Y + i * ldY + t * cc;
+      const double* xi = c.slot_of[t] >= 0 ? c.rt->Xi[c.slot_of[t]].data() + (p * N + i) * c.rt->C : nullptr;
+      const double* kt = c.rt->KC > 0 ? c.rt->Kt.data() + (p * N + i) * c.rt->KC : nullptr;
+      for (const Run& run : runs) {
+        const Index m = run.m, nm = c.lay->out(m);
+        const double* dm = c.pass->Delta[m].data() + i * nm;
+        auto xi_of = [&](Index r) { return xi ? xi[c.rt->xoff[m] + r] : dl * dm[r]; };
+        double* out = y + run.col;
+        if (run.bias) {
+          for (Index r = run.r0; r < run.r1; ++r) out[r - run.r0] = xi_of(r);
+          continue;
+        }
+        const double x = xi_of(run.r0);
+        const double* a = c.pass->A[m - 1].data() + i * c.lay->in(m);
+        if (has_kterm(kind) && m > l) {
+          const double coef = dm[run.r0];
+          const double* k = kt + c.rt->koff[m];
+          for (Index s = run.s0; s < run.s1; ++s) out[s - run.s0] = x * a[s] + coef * k[s];
+        } else {
+          for (Index s = run.s0; s < run.s1; ++s) out[s - run.s0] = x * a[s];
+        }
+      }
+    }
+  }
+}
+
+template <typename T>
+void write_slab(const double* slab, Index ldS, Index rows, Index unit_row0, Index unit_bias_row, Index in,
+                const std::vector<Run>& runs, Index kind_off, T* dest, Index ld, Index row_begin, Index row_end,
+                Index col_begin, Index col_end) {
+  // Parameter index of slab row q: the unit's weights are contiguous, its bias is apart.
+  auto row_param = [&](Index q) { return q < in ? unit_row0 + q : unit_bias_row; };
+  // Direct: unit rows x run columns.
+#pragma omp parallel for schedule(static)
+  for (Index q = 0; q < rows; ++q) {
+    const Index prow = row_param(q);
+    if (prow < row_begin || prow >= row_end) continue;
+    T* drow = dest + (prow - row_begin) * ld;
+    const double* srow = slab + q * ldS + kind_off;
+    for (const Run& run : runs) {
+      if (!run.direct) continue;
+      T* d = drow + (run.dest - col_begin);
+      const double* s = srow + run.col;
+      for (Index t = 0; t < run.length(); ++t) d[t] = static_cast<T>(s[t]);
+    }
+  }
+  // Mirror: run columns become rows; walk 8 columns at a time so each slab row is read once per block.
+  std::vector<std::pair<Index, Index>> cols;  // (parameter index, slab column)
+  for (const Run& run : runs)
+    if (run.mirror)
+      for (Index t = 0; t < run.length(); ++t) cols.push_back({run.dest + t, run.col + t});
+  const Index nc = static_cast<Index>(cols.size());
+#pragma omp parallel for schedule(static)
+  for (Index jb = 0; jb < nc; jb += 8) {
+    const Index je = std::min(nc, jb + 8);
+    for (Index q = 0; q < rows; ++q) {
+      const Index pcol = row_param(q);
+      if (pcol < col_begin || pcol >= col_end) continue;
+      const double* srow = slab + q * ldS + kind_off;
+      for (Index j = jb; j < je; ++j)
+        dest[(cols[j].first - row_begin) * ld + (pcol - col_begin)] = static_cast<T>(srow[cols[j].second]);
+    }
+  }
+}
+
+template <typename T>
+void symmetrize_unit(T* dest, Index ld, const std::vector<Index>& params) {
+  for (size_t a = 0; a < params.size(); ++a)
+    for (size_t b = a + 1; b < params.size(); ++b) dest[params[b] * ld + params[a]] = dest[params[a] * ld + params[b]];
+}
+
+}  // namespace
+
+double assembly_workspace_bytes(const MlpSpec& spec, Index N, const std::vector<CurvatureKind>& kinds) {
+  const ParamLayout lay(spec);
+  const Index L = spec.depth();
+  double units = 0, sq = 0, widest_xi = 0;
+  Index nslots = 0;
+  for (auto k : kinds) nslots += needs_xi(k) ? 1 : 0;
+  for (Index l = 1; l <= L; ++l) { units += lay.out(l) + lay.in(l); sq += double(lay.out(l)) * lay.out(l); }
+  for (Index l = 1; l <= L; ++l) {
+    double C = 0, KC = 0;
+    for (Index m = l; m <= L; ++m) C += lay.out(m);
+    for (Index m = l + 1; m <= L; ++m) KC += lay.in(m);
+    widest_xi = std::max(widest_xi, double(lay.out(l)) * N * (nslots * C + KC));
+  }
+  const double pass = 3.0 * N * (units + spec.inputs());
+  const double E = double(nslots) * N * sq;
+  const double y = std::min(kYBudgetBytes / 8.0, double(N) * kinds.size() * lay.size());
+  const double slab = double(spec.inputs() + 1) * kinds.size() * lay.size();
+  return 8.0 * (pass + E + widest_xi + y + slab);
+}
+
+void assemble_curvature(const MlpSpec& spec, const double* params, const DataView& data,
+                        const CurvatureRequest& req_in, const std::vector<BlockSink>& sinks, const Control& control) {
+  const ParamLayout lay(spec);
+  const Index M = lay.size(), L = spec.depth(), N = data.N;
+  CurvatureRequest req = req_in;
+  if (req.row_end < 0) req.row_end = M;
+  if (req.col_end < 0) req.col_end = M;
+  require(!req.kinds.empty(), "at least one curvature kind must be requested");
+  require(sinks.size() == req.kinds.size(), "one output block per requested kind");
+  require(0 <= req.row_begin && req.row_begin < req.row_end && req.row_end <= M,
+          "rows must be a non-empty range inside [0, " + std::to_string(M) + ")");
+  require(0 <= req.col_begin && req.col_begin < req.col_end && req.col_end <= M,
+          "columns must be a non-empty range inside [0, " + std::to_string(M) + ")");
+  for (const auto& s : sinks)
+    require((s.f64 != nullptr) != (s.f32 != nullptr) && s.ld >= req.col_end - req.col_begin, "bad output block");
+  const bool symmetric = req.row_begin == 0 && req.row_end == M && req.col_begin == 0 && req.col_end == M;
+
+  control.report("forward/backward", 0.0);
+  const Pass pass = run_pass(spec, params, data, true);
+  control.check();
+  const PreactCurvature pc = preactivation_curvature(spec, lay, params, data, pass, req.kinds);
+  control.check();
+
+  SlabContext ctx{&spec, &lay, &pass, &pc, nullptr, &req.kinds, {}, N};
+  for (auto k : req.kinds) {
+    auto it = std::find(pc.slots.begin(), pc.slots.end(), k);
+    ctx.slot_of.push_back(it == pc.slots.end() ? -1 : static_cast<int>(it - pc.slots.begin()));
+  }
+  const Index nk = static_cast<Index>(req.kinds.size());
+
+  // Plan: for each unit (l, p), the runs of columns it is multiplied against.
+  struct UnitPlan { Index l, p; std::vector<Run> runs; Index cols; };
+  auto overlaps = [](Index a0, Index a1, Index b0, Index b1) { return a0 < b1 && b0 < a1; };
+  auto plan_unit = [&](Index l, Index p) {
+    UnitPlan u{l, p, {}, 0};
+    const Index in = lay.in(l), out = lay.out(l), w0 = lay.weight_offset(l);
+    if (symmetric) {
+      // Unit pairs (l, p) <= (m, r) only; the unit's own block is mirrored by symmetrize_unit.
+      append_runs(lay, l, w0 + p * in, w0 + (p + 1) * in, true, false, u.runs, u.cols);
+      append_runs(lay, l, w0 + (p + 1) * in, w0 + out * in, true, true, u.runs, u.cols);
+      if (lay.bias()) {
+        const Index b0 = lay.bias_offset(l);
+        append_runs(lay, l, b0 + p, b0 + p + 1, true, false, u.runs, u.cols);
+        append_runs(lay, l, b0 + p + 1, b0 + out, true, true, u.runs, u.cols);
+      }
+      if (l < L) append_runs(lay, l + 1, lay.weight_offset(l + 1), M, true, true, u.runs, u.cols);
+      return u;
+    }
+    const Index b = lay.bias() ? lay.bias_offset(l) + p : -1;
+    auto unit_in = [&](Index r0, Index r1) {
+      return overlaps(w0 + p * in, w0 + (p + 1) * in, r0, r1) || (b >= 0 && b >= r0 && b < r1);
+    };
+    // Rows of this unit in the requested rows: columns of layers >= l, written directly.
+    if (unit_in(req.row_begin, req.row_end))
+      append_runs(lay, l, req.col_begin, req.col_end, true, false, u.runs, u.cols);
+    // Columns of this unit in the requested columns: rows of layers > l, written transposed.
+    if (l < L && unit_in(req.col_begin, req.col_end))
+      append_runs(lay, l + 1, req.row_begin, req.row_end, false, true, u.runs, u.cols);
+    return u;
+  };
+  double total_work = 0;
+  for (Index l = 1; l <= L; ++l)
+    for (Index p = 0; p < lay.out(l); ++p) total_work += double(lay.in(l) + 1) * plan_unit(l, p).cols;
+
+  const Index max_cc = std::max<Index>(1, static_cast<Index>(kYBudgetBytes / (8.0 * N * nk)));
+  std::vector<double> Y, slab, Abar;
+  double work_done = 0;
+  for (Index l = 1; l <= L; ++l) {
+    const Index in = lay.in(l), out = lay.out(l), rows = in + (lay.bias() ? 1 : 0);
+    std::vector<UnitPlan> plans;
+    for (Index p = 0; p < out; ++p) {
+      UnitPlan u = plan_unit(l, p);
+      if (!u.runs.empty()) plans.push_back(std::move(u));
+    }
+    if (plans.empty()) continue;
+    const RowLayerTerms rt = row_layer_terms(spec, lay, params, data, pass, pc, l);
+    ctx.rt = &rt;
+    Abar.assign(N * rows, 1.0);
+    for (Index i = 0; i < N; ++i) std::copy_n(pass.A[l - 1].data() + i * in, in, Abar.data() + i * rows);
+    for (const UnitPlan& u : plans) {
+      // Split the runs into chunks whose Y fits the budget.
+      size_t first = 0;
+      while (first < u.runs.size()) {
+        control.check();
+        std::vector<Run> chunk;
+        Index cc = 0;
+        for (size_t j = first; j < u.runs.size(); ++j) {
+          if (!chunk.empty() && cc + u.runs[j].length() > max_cc) break;
+          chunk.push_back(u.runs[j]);
+          chunk.back().col = cc;
+          cc += u.runs[j].length();
+          first = j + 1;
+        }
+        Y.resize(N * nk * cc);
+        slab.resize(rows * nk * cc);
+        build_y(ctx, l, u.p, chunk, cc, Y.data());
+        // slab = (1/N) Abar^T Y: (rows x N)(N x nk*cc).
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, nk * cc, N, 1.0 / double(N), Abar.data(), rows,
+                    Y.data(), nk * cc, 0.0, slab.data(), nk * cc);
+        const Index unit_row0 = lay.weight_offset(l) + u.p * in;
+        const Index unit_bias = lay.bias() ? lay.bias_offset(l) + u.p : -1;
+        for (Index t = 0; t < nk; ++t) {
+          const BlockSink& s = sinks[t];
+          if (s.f64)
+            write_slab(slab.data(), nk * cc, rows, unit_row0, unit_bias, in, chunk, t * cc, s.f64, s.ld, req.row_begin,
+                       req.row_end, req.col_begin, req.col_end);
+          else
+            write_slab(slab.data(), nk * cc, rows, unit_row0, unit_bias, in, chunk, t * cc, s.f32, s.ld, req.row_begin,
+                       req.row_end, req.col_begin, req.col_end);
+        }
+        work_done += double(in + 1) * cc;
+        control.report("assembly", std::min(1.0, work_done / total_work));
+      }
+      if (symmetric) {
+        std::vector<Index> own;
+        for (Index q = 0; q < in; ++q) own.push_back(lay.weight_offset(l) + u.p * in + q);
+        if (lay.bias()) own.push_back(lay.bias_offset(l) + u.p);
+        for (const BlockSink& s : sinks) {
+          if (s.f64) symmetrize_unit(s.f64, s.ld, own); else symmetrize_unit(s.f32, s.ld, own);
+        }
+      }
+    }
+  }
+  control.report("assembly", 1.0);
+}
+
+}  // namespace hl

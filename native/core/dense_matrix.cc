@@ -1,0 +1,83 @@
+#include "dense_matrix.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+
+namespace hl {
+
+void DenseMatrix::Free::operator()(void* p) const noexcept { std::free(p); }
+
+DenseMatrix::DenseMatrix(Index rows, Index cols, Dtype dtype, bool column_major)
+    : rows_(rows), cols_(cols), dtype_(dtype), column_major_(column_major) {
+  require(rows >= 0 && cols >= 0, "matrix dimensions must be >= 0");
+  const double bytes = double(rows) * double(cols) * double(dtype_size(dtype));
+  void* p = std::malloc(bytes > 0 ? static_cast<size_t>(bytes) : 1);
+  if (!p) {
+    std::ostringstream os;
+    os << "cannot allocate a " << rows << " x " << cols << " " << dtype_name(dtype) << " matrix (" << bytes
+       << " bytes); available: " << available_memory_bytes() << " bytes";
+    fail(ErrorKind::OutOfMemory, os.str());
+  }
+  data_.reset(p);
+}
+
+double DenseMatrix::at(Index i, Index j) const {
+  const Index k = column_major_ ? j * rows_ + i : i * cols_ + j;
+  return dtype_ == Dtype::F64 ? static_cast<const double*>(data_.get())[k] : static_cast<const float*>(data_.get())[k];
+}
+
+void DenseMatrix::copy_block(Index r0, Index r1, Index c0, Index c1, double* out) const {
+  require(0 <= r0 && r0 <= r1 && r1 <= rows_ && 0 <= c0 && c0 <= c1 && c1 <= cols_, "block out of range");
+  const Index w = c1 - c0;
+  for (Index i = r0; i < r1; ++i)
+    for (Index j = c0; j < c1; ++j) out[(i - r0) * w + (j - c0)] = at(i, j);
+}
+
+void DenseMatrix::save_npy(const std::string& path) const {
+  std::ostringstream dict;
+  dict << "{'descr': '" << (dtype_ == Dtype::F64 ? "<f8" : "<f4") << "', 'fortran_order': "
+       << (column_major_ ? "True" : "False") << ", 'shape': (" << rows_ << ", " << cols_ << "), }";
+  std::string header = dict.str();
+  // Magic (6) + version (2) + header length (2 or 4) + header, padded with spaces to a multiple of
+  // 64 and ended by a newline (format spec). Our dict is short, so version 1.0 always fits.
+  size_t prefix = 10;
+  size_t total = prefix + header.size() + 1;
+  size_t padded = (total + 63) / 64 * 64;
+  header.append(padded - total, ' ');
+  header.push_back('\n');
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) fail(ErrorKind::Io, "cannot write " + path + ": " + std::strerror(errno));
+  const unsigned char magic[8] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
+  const unsigned short hlen = static_cast<unsigned short>(header.size());
+  bool ok = std::fwrite(magic, 1, 8, f) == 8 && std::fwrite(&hlen, 2, 1, f) == 1 &&
+            std::fwrite(header.data(), 1, header.size(), f) == header.size();
+  const size_t n = static_cast<size_t>(rows_) * static_cast<size_t>(cols_);
+  ok = ok && std::fwrite(data_.get(), dtype_size(dtype_), n, f) == n;
+  ok = (std::fflush(f) == 0) && ok && ::fsync(fileno(f)) == 0;
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    fail(ErrorKind::Io, "cannot write " + path + ": " + std::strerror(errno));
+  }
+}
+
+double available_memory_bytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  double value;
+  std::string unit;
+  while (in >> key >> value) {
+    std::getline(in, unit);
+    if (key == "MemAvailable:") return value * 1024.0;
+  }
+  long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? double(pages) * double(page) : -1.0;
+}
+
+}  // namespace hl

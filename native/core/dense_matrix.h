@@ -1,0 +1,55 @@
+// A dense matrix in native memory, float64 or float32, that JavaScript holds through a handle.
+//
+// Storage is row-major with ld = cols. Symmetric matrices (Hessians) are stored in full, both
+// triangles, so a row-major block read, a .npy dump and LAPACK's column-major view all agree
+// (the transpose of a symmetric matrix is itself). Eigenvector matrices are n x k with eigenvector
+// j in column j (as numpy.linalg.eigh returns them), stored column-major; `column_major` says so.
+//
+// Allocation never zero-fills (a 25 GB Hessian would pay seconds for nothing) and reports failure
+// as OutOfMemory instead of std::bad_alloc escaping.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "errors.h"
+#include "linalg.h"
+
+namespace hl {
+
+enum class Dtype { F64, F32 };
+inline Index dtype_size(Dtype d) { return d == Dtype::F64 ? 8 : 4; }
+inline const char* dtype_name(Dtype d) { return d == Dtype::F64 ? "float64" : "float32"; }
+
+class DenseMatrix {
+ public:
+  DenseMatrix(Index rows, Index cols, Dtype dtype, bool column_major = false);
+  Index rows() const { return rows_; }
+  Index cols() const { return cols_; }
+  Dtype dtype() const { return dtype_; }
+  bool column_major() const { return column_major_; }
+  double bytes() const { return double(rows_) * double(cols_) * double(dtype_size(dtype_)); }
+  double* f64() { return dtype_ == Dtype::F64 ? static_cast<double*>(data_.get()) : nullptr; }
+  float* f32() { return dtype_ == Dtype::F32 ? static_cast<float*>(data_.get()) : nullptr; }
+  const void* raw() const { return data_.get(); }
+  void* raw() { return data_.get(); }
+
+  /// Element (i, j) as double.
+  double at(Index i, Index j) const;
+  /// Copies rows [r0, r1) x cols [c0, c1) into out (row-major, (r1-r0) x (c1-c0)), as double.
+  void copy_block(Index r0, Index r1, Index c0, Index c1, double* out) const;
+  /// Writes the matrix as a NumPy .npy file (v1.0 / v2.0 header), atomically (temp file + rename).
+  void save_npy(const std::string& path) const;
+
+ private:
+  struct Free { void operator()(void* p) const noexcept; };
+  Index rows_, cols_;
+  Dtype dtype_;
+  bool column_major_;
+  std::unique_ptr<void, Free> data_;
+};
+
+/// Bytes of memory available to this process now (Linux MemAvailable), or -1 if unknown.
+double available_memory_bytes();
+
+}  // namespace hl
