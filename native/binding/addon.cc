@@ -1,6 +1,8 @@
 // Module entry: registers the wrapped classes and functions, and the per-environment data.
 #include <napi.h>
 
+#include <chrono>
+
 #include "../core/dense_matrix.h"
 #include "../core/eigensolver.h"
 #include "../core/linalg.h"
@@ -35,6 +37,25 @@ Napi::Value DsyevdWorkspaceQuery(const Napi::CallbackInfo& info) {
   });
 }
 
+// Seconds of one C = A B dgemm (m x k)(k x n) on warm, preallocated buffers: the same-run reference
+// that `npm run bench` divides assembly times by.
+Napi::Value BenchmarkGemm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    for (int i = 0; i < 3; ++i)
+      if (!info[i].IsNumber()) throw_type(env, "m, n, k", "numbers");
+    const hl::Index m = info[0].As<Napi::Number>().Int64Value(), n = info[1].As<Napi::Number>().Int64Value(),
+                    k = info[2].As<Napi::Number>().Int64Value();
+    hl::require(m >= 1 && n >= 1 && k >= 1, "m, n, k must be >= 1");
+    hl::DenseMatrix A(m, k, hl::Dtype::F64), B(k, n, hl::Dtype::F64), C(m, n, hl::Dtype::F64);
+    for (hl::Index i = 0; i < m * k; ++i) A.f64()[i] = double(i % 7) - 3.0;
+    for (hl::Index i = 0; i < k * n; ++i) B.f64()[i] = double(i % 5) - 2.0;
+    const auto t0 = std::chrono::steady_clock::now();
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0, A.f64(), k, B.f64(), n, 0.0, C.f64(), n);
+    return Napi::Number::New(env, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   env.SetInstanceData(data);  // deleted by Node when the environment is torn down
@@ -49,6 +70,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("assemblyWorkspaceBytes", Napi::Function::New<AssemblyWorkspaceBytes>(env, "assemblyWorkspaceBytes"));
   exports.Set("eigenWorkspaceBytes", Napi::Function::New<EigenWorkspaceBytes>(env, "eigenWorkspaceBytes"));
   exports.Set("dsyevdWorkspaceQuery", Napi::Function::New<DsyevdWorkspaceQuery>(env, "dsyevdWorkspaceQuery"));
+  exports.Set("benchmarkGemm", Napi::Function::New<BenchmarkGemm>(env, "benchmarkGemm"));
   exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));
   exports.Set("threads", Napi::Function::New<Threads>(env, "threads"));
   exports.Set("availableMemory", Napi::Function::New<AvailableMemory>(env, "availableMemory"));

@@ -187,11 +187,11 @@ struct SlabContext {
   Index N;
 };
 
-// Builds Y (N x nk*cc) for unit (l, p) and the given runs.
+// Builds Y (N x nk*cc) for unit (l, p) and the given runs. Single-threaded on purpose: it is
+// memory-bound, and OpenMP threads spinning between GEMMs steal the cores OpenBLAS is using.
 void build_y(const SlabContext& c, Index l, Index p, const std::vector<Run>& runs, Index cc, double* Y) {
   const Index N = c.N, nl = c.lay->out(l), nk = static_cast<Index>(c.kinds->size());
   const Index ldY = nk * cc;
-#pragma omp parallel for schedule(static)
   for (Index i = 0; i < N; ++i) {
     const double dl = c.pass->Delta[l][i * nl + p];
     for (Index t = 0; t < nk; ++t) {
@@ -224,17 +224,16 @@ void build_y(const SlabContext& c, Index l, Index p, const std::vector<Run>& run
 
 template <typename T>
 void write_slab(const double* slab, Index ldS, Index rows, Index unit_row0, Index unit_bias_row, Index in,
-                const std::vector<Run>& runs, Index kind_off, T* dest, Index ld, Index row_begin, Index row_end,
-                Index col_begin, Index col_end) {
+                const std::vector<Run>& runs, T* dest, Index ld, Index row_begin, Index row_end, Index col_begin,
+                Index col_end) {
   // Parameter index of slab row q: the unit's weights are contiguous, its bias is apart.
   auto row_param = [&](Index q) { return q < in ? unit_row0 + q : unit_bias_row; };
-  // Direct: unit rows x run columns.
-#pragma omp parallel for schedule(static)
+  // Direct: unit rows x run columns, contiguous on both sides.
   for (Index q = 0; q < rows; ++q) {
     const Index prow = row_param(q);
     if (prow < row_begin || prow >= row_end) continue;
     T* drow = dest + (prow - row_begin) * ld;
-    const double* srow = slab + q * ldS + kind_off;
+    const double* srow = slab + q * ldS;
     for (const Run& run : runs) {
       if (!run.direct) continue;
       T* d = drow + (run.dest - col_begin);
@@ -242,21 +241,26 @@ void write_slab(const double* slab, Index ldS, Index rows, Index unit_row0, Inde
       for (Index t = 0; t < run.length(); ++t) d[t] = static_cast<T>(s[t]);
     }
   }
-  // Mirror: run columns become rows; walk 8 columns at a time so each slab row is read once per block.
+  // Mirror: run columns become rows. A tiled transpose (kTile x kTile) keeps both the slab reads
+  // and the destination writes inside a few cache lines and pages.
+  constexpr Index kTile = 32;
   std::vector<std::pair<Index, Index>> cols;  // (parameter index, slab column)
   for (const Run& run : runs)
     if (run.mirror)
       for (Index t = 0; t < run.length(); ++t) cols.push_back({run.dest + t, run.col + t});
   const Index nc = static_cast<Index>(cols.size());
-#pragma omp parallel for schedule(static)
-  for (Index jb = 0; jb < nc; jb += 8) {
-    const Index je = std::min(nc, jb + 8);
-    for (Index q = 0; q < rows; ++q) {
-      const Index pcol = row_param(q);
-      if (pcol < col_begin || pcol >= col_end) continue;
-      const double* srow = slab + q * ldS + kind_off;
-      for (Index j = jb; j < je; ++j)
-        dest[(cols[j].first - row_begin) * ld + (pcol - col_begin)] = static_cast<T>(srow[cols[j].second]);
+  for (Index j0 = 0; j0 < nc; j0 += kTile) {
+    const Index j1 = std::min(nc, j0 + kTile);
+    for (Index q0 = 0; q0 < rows; q0 += kTile) {
+      const Index q1 = std::min(rows, q0 + kTile);
+      for (Index j = j0; j < j1; ++j) {
+        T* drow = dest + (cols[j].first - row_begin) * ld - col_begin;
+        const double* scol = slab + cols[j].second;
+        for (Index q = q0; q < q1; ++q) {
+          const Index pcol = row_param(q);
+          if (pcol >= col_begin && pcol < col_end) drow[pcol] = static_cast<T>(scol[q * ldS]);
+        }
+      }
     }
   }
 }
@@ -309,15 +313,27 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
   control.report("forward/backward", 0.0);
   const Pass pass = run_pass(spec, params, data, true);
   control.check();
-  const PreactCurvature pc = preactivation_curvature(spec, lay, params, data, pass, req.kinds);
-  control.check();
 
-  SlabContext ctx{&spec, &lay, &pass, &pc, nullptr, &req.kinds, {}, N};
-  for (auto k : req.kinds) {
+  // Kinds that get their own GEMM. When G and R are both requested, H's slab is G's plus R's
+  // (the products are linear in Y), saving a third of the flops; H's own recursion runs when H is
+  // requested without them, which is how the tests check H = G + R across independent routes.
+  auto requested = [&](CurvatureKind k) { return std::find(req.kinds.begin(), req.kinds.end(), k) != req.kinds.end(); };
+  const bool fuse_h = requested(CurvatureKind::Hessian) && requested(CurvatureKind::GaussNewton) &&
+                      requested(CurvatureKind::Residual);
+  std::vector<CurvatureKind> gemm_kinds;
+  for (auto k : req.kinds)
+    if (!(fuse_h && k == CurvatureKind::Hessian)) gemm_kinds.push_back(k);
+  auto section_of = [&](CurvatureKind k) {
+    return static_cast<Index>(std::find(gemm_kinds.begin(), gemm_kinds.end(), k) - gemm_kinds.begin());
+  };
+  const PreactCurvature pc = preactivation_curvature(spec, lay, params, data, pass, gemm_kinds);
+  control.check();
+  SlabContext ctx{&spec, &lay, &pass, &pc, nullptr, &gemm_kinds, {}, N};
+  for (auto k : gemm_kinds) {
     auto it = std::find(pc.slots.begin(), pc.slots.end(), k);
     ctx.slot_of.push_back(it == pc.slots.end() ? -1 : static_cast<int>(it - pc.slots.begin()));
   }
-  const Index nk = static_cast<Index>(req.kinds.size());
+  const Index nk = static_cast<Index>(gemm_kinds.size());
 
   // Plan: for each unit (l, p), the runs of columns it is multiplied against.
   struct UnitPlan { Index l, p; std::vector<Run> runs; Index cols; };
@@ -354,7 +370,7 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
     for (Index p = 0; p < lay.out(l); ++p) total_work += double(lay.in(l) + 1) * plan_unit(l, p).cols;
 
   const Index max_cc = std::max<Index>(1, static_cast<Index>(kYBudgetBytes / (8.0 * N * nk)));
-  std::vector<double> Y, slab, Abar;
+  std::vector<double> Y, slab, Abar, fused;
   double work_done = 0;
   for (Index l = 1; l <= L; ++l) {
     const Index in = lay.in(l), out = lay.out(l), rows = in + (lay.bias() ? 1 : 0);
@@ -390,14 +406,26 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
                     Y.data(), nk * cc, 0.0, slab.data(), nk * cc);
         const Index unit_row0 = lay.weight_offset(l) + u.p * in;
         const Index unit_bias = lay.bias() ? lay.bias_offset(l) + u.p : -1;
-        for (Index t = 0; t < nk; ++t) {
+        for (size_t t = 0; t < req.kinds.size(); ++t) {
+          const double* src;
+          Index ldS = nk * cc;
+          if (fuse_h && req.kinds[t] == CurvatureKind::Hessian) {
+            const Index g = section_of(CurvatureKind::GaussNewton) * cc, r = section_of(CurvatureKind::Residual) * cc;
+            fused.resize(rows * cc);
+            for (Index q = 0; q < rows; ++q)
+              for (Index j = 0; j < cc; ++j) fused[q * cc + j] = slab[q * ldS + g + j] + slab[q * ldS + r + j];
+            src = fused.data();
+            ldS = cc;
+          } else {
+            src = slab.data() + section_of(req.kinds[t]) * cc;
+          }
           const BlockSink& s = sinks[t];
           if (s.f64)
-            write_slab(slab.data(), nk * cc, rows, unit_row0, unit_bias, in, chunk, t * cc, s.f64, s.ld, req.row_begin,
-                       req.row_end, req.col_begin, req.col_end);
+            write_slab(src, ldS, rows, unit_row0, unit_bias, in, chunk, s.f64, s.ld, req.row_begin, req.row_end,
+                       req.col_begin, req.col_end);
           else
-            write_slab(slab.data(), nk * cc, rows, unit_row0, unit_bias, in, chunk, t * cc, s.f32, s.ld, req.row_begin,
-                       req.row_end, req.col_begin, req.col_end);
+            write_slab(src, ldS, rows, unit_row0, unit_bias, in, chunk, s.f32, s.ld, req.row_begin, req.row_end,
+                       req.col_begin, req.col_end);
         }
         work_done += double(in + 1) * cc;
         control.report("assembly", std::min(1.0, work_done / total_work));

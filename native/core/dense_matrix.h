@@ -5,8 +5,9 @@
 // (the transpose of a symmetric matrix is itself). Eigenvector matrices are n x k with eigenvector
 // j in column j (as numpy.linalg.eigh returns them), stored column-major; `column_major` says so.
 //
-// Allocation never zero-fills (a 25 GB Hessian would pay seconds for nothing) and reports failure
-// as OutOfMemory instead of std::bad_alloc escaping.
+// Allocation does not zero-fill; it touches each page once, in parallel, so that the kernel's
+// first-touch cost is spread over the cores. Failure is reported as OutOfMemory, never as
+// std::bad_alloc escaping.
 #pragma once
 
 #include <memory>

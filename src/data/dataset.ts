@@ -61,6 +61,10 @@ export function withTestSplit(
   return makeDataset({ ...common, ...train, test: testSet });
 }
 
+/** How class sizes are chosen; see classLabels. */
+export type Balance = 'equal' | 'random';
+export const BALANCES: readonly Balance[] = ['equal', 'random'];
+
 /**
  * Labels for N samples of k classes in random order. 'equal': ⌊N/k⌋ per class, the remainder
  * going to the first classes; 'random': i.i.d. uniform classes (sizes vary; with N close to k
@@ -75,9 +79,6 @@ export function classLabels(N: number, k: number, balance: Balance, rng: Rng): I
   for (let i = 0; i < N; i++) y[i] = i % k; // i % k gives the remainder to the first classes
   return rng.shuffle(y);
 }
-
-export type Balance = 'equal' | 'random';
-export const BALANCES: readonly Balance[] = ['equal', 'random'];
 
 /** Options must be a plain object without unknown keys (a typo must not silently use a default). */
 export function checkOptions(param: string, options: unknown, allowed: readonly string[]): Record<string, unknown> {

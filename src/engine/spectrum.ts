@@ -1,0 +1,113 @@
+/**
+ * Summaries of a spectrum (eigenvalues in ascending order), with the outlier rules of
+ * Sagun et al. 2018: the number of eigenvalues above the largest consecutive gap, above the
+ * largest consecutive ratio, and above an "elbow" threshold, all among the top of the spectrum.
+ */
+import { rangeError, requireAllFinite, typeError } from '../util/errors';
+
+export interface SpectrumSummaryOptions {
+  /** How many of the largest / smallest eigenvalues to list (default 10). */
+  k?: number;
+  /** Fractions of |lambda| below these (default 1e-4, 1e-3). */
+  thresholds?: number[];
+  /** The elbow threshold for counting outliers (default: none). */
+  outlierThreshold?: number;
+  /** The gap and ratio rules look at the top `window` eigenvalues (default min(M - 1, 200)). */
+  window?: number;
+  /** Eigenvalues below -tolerance count as negative (default 0). */
+  negativeTolerance?: number;
+}
+
+export interface SpectrumSummary {
+  count: number;
+  trace: number;
+  mean: number;
+  min: number;
+  max: number;
+  /** The k largest, descending. */
+  top: number[];
+  /** The k smallest, ascending. */
+  bottom: number[];
+  /** For each threshold t (as a string key), the fraction of eigenvalues with |lambda| < t. */
+  fractionAbsBelow: Record<string, number>;
+  negativeCount: number;
+  negativeFraction: number;
+  /** |lambda_min| / lambda_max (0 when lambda_max <= 0). */
+  negativeToPositiveRatio: number;
+  outliers: {
+    largestGap: { count: number; gap: number };
+    largestRatio: { count: number; ratio: number };
+    threshold?: { threshold: number; count: number };
+  };
+}
+
+function isAscending(v: ArrayLike<number>): boolean {
+  for (let i = 1; i < v.length; i++) if (v[i] < v[i - 1]) return false;
+  return true;
+}
+
+/** Outlier count = number of eigenvalues above the largest gap among the top `window` (descending). */
+export function outliersByLargestGap(ascending: ArrayLike<number>, window: number): { count: number; gap: number } {
+  const n = ascending.length;
+  let best = { count: 0, gap: -Infinity };
+  for (let i = 1; i <= Math.min(window, n - 1); i++) {
+    const gap = ascending[n - i] - ascending[n - i - 1];
+    if (gap > best.gap) best = { count: i, gap };
+  }
+  return best.count === 0 ? { count: 0, gap: 0 } : best;
+}
+
+/** Outlier count = number of eigenvalues above the largest ratio lambda_i / lambda_{i+1} (both > 0). */
+export function outliersByLargestRatio(ascending: ArrayLike<number>, window: number): { count: number; ratio: number } {
+  const n = ascending.length;
+  let best = { count: 0, ratio: 1 };
+  for (let i = 1; i <= Math.min(window, n - 1); i++) {
+    const hi = ascending[n - i], lo = ascending[n - i - 1];
+    if (lo <= 0) break;
+    if (hi / lo > best.ratio) best = { count: i, ratio: hi / lo };
+  }
+  return best;
+}
+
+export function summarizeSpectrum(values: Float64Array | number[], options: SpectrumSummaryOptions = {}): SpectrumSummary {
+  if (!(values instanceof Float64Array) && !Array.isArray(values)) throw typeError('values', 'a Float64Array or number[]', values);
+  const n = values.length;
+  if (n === 0) throw rangeError('values', 'a non-empty spectrum', values);
+  requireAllFinite('values', values);
+  if (!isAscending(values)) throw rangeError('values', 'sorted ascending (as eigen() returns them)', values);
+  const k = Math.min(options.k ?? 10, n);
+  const thresholds = options.thresholds ?? [1e-4, 1e-3];
+  const tol = options.negativeTolerance ?? 0;
+  const window = options.window ?? Math.min(n - 1, 200);
+  let trace = 0, neg = 0;
+  const below = thresholds.map(() => 0);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    trace += v;
+    if (v < -tol) neg++;
+    thresholds.forEach((t, j) => { if (Math.abs(v) < t) below[j]++; });
+  }
+  const fractionAbsBelow: Record<string, number> = {};
+  thresholds.forEach((t, j) => { fractionAbsBelow[String(t)] = below[j] / n; });
+  const max = values[n - 1], min = values[0];
+  const summary: SpectrumSummary = {
+    count: n,
+    trace,
+    mean: trace / n,
+    min,
+    max,
+    top: Array.from({ length: k }, (_, i) => values[n - 1 - i]),
+    bottom: Array.from({ length: k }, (_, i) => values[i]),
+    fractionAbsBelow,
+    negativeCount: neg,
+    negativeFraction: neg / n,
+    negativeToPositiveRatio: max > 0 && min < 0 ? -min / max : 0,
+    outliers: { largestGap: outliersByLargestGap(values, window), largestRatio: outliersByLargestRatio(values, window) },
+  };
+  if (options.outlierThreshold !== undefined) {
+    let c = 0;
+    for (let i = n - 1; i >= 0 && values[i] > options.outlierThreshold; i--) c++;
+    summary.outliers.threshold = { threshold: options.outlierThreshold, count: c };
+  }
+  return summary;
+}

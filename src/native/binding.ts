@@ -1,0 +1,134 @@
+/**
+ * The one loader of the native addon, and the private typing of its raw interface. Everything
+ * else in the package goes through the typed wrappers in src/engine; nothing outside this file
+ * touches the `.node` module directly.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+export type RawDtype = 'float64' | 'float32';
+export type RawKind = 'hessian' | 'ggn' | 'residual' | 'gradient_covariance';
+export type ProgressCallback = (stage: string, fraction: number) => void;
+
+export interface RawModel {
+  layers: number[];
+  activation: string;
+  loss: string;
+  bias: boolean;
+}
+
+export interface RawCancelToken {
+  cancel(): void;
+  readonly cancelled: boolean;
+}
+
+export interface RawEigenResult {
+  values: Float64Array;
+  driver: string;
+  vectors?: RawMatrix;
+  residuals?: Float64Array;
+}
+
+export interface RawMatrix {
+  readonly rows: number;
+  readonly cols: number;
+  readonly dtype: RawDtype | null;
+  readonly disposed: boolean;
+  block(rowBegin: number, rowEnd: number, colBegin: number, colEnd: number): Float64Array;
+  eigen(
+    options: { vectors?: boolean; first?: number; last?: number; driver?: string; residuals?: boolean },
+    token?: RawCancelToken,
+    onProgress?: ProgressCallback,
+  ): Promise<RawEigenResult>;
+  multiply(vectors: Float64Array, count: number, token?: RawCancelToken): Promise<Float64Array>;
+  saveNpy(path: string): Promise<void>;
+  dispose(): void;
+}
+
+export interface RawAssembleOptions {
+  kinds: RawKind[];
+  dtype?: RawDtype;
+  rowBegin?: number;
+  rowEnd?: number;
+  colBegin?: number;
+  colEnd?: number;
+}
+
+export interface RawBinding {
+  CancelToken: new () => RawCancelToken;
+  Matrix: { fromArray(data: Float64Array, rows: number, cols: number, dtype?: RawDtype): RawMatrix };
+  assemble(
+    model: RawModel,
+    params: Float64Array,
+    X: Float64Array,
+    y: Int32Array,
+    options: RawAssembleOptions,
+    token?: RawCancelToken,
+    onProgress?: ProgressCallback,
+  ): Promise<{ matrices: Partial<Record<RawKind, RawMatrix>>; seconds: number }>;
+  evaluate(
+    model: RawModel,
+    params: Float64Array,
+    X: Float64Array,
+    y: Int32Array,
+    options?: { perSample?: boolean },
+  ): { loss: number; losses: Float64Array; gradient: Float64Array; perSampleGradients?: Float64Array };
+  assemblyWorkspaceBytes(model: RawModel, N: number, kinds: RawKind[]): number;
+  eigenWorkspaceBytes(n: number, dtype: RawDtype, options: { vectors?: boolean; first?: number; last?: number }): number;
+  dsyevdWorkspaceQuery(n: number): number;
+  benchmarkGemm(m: number, n: number, k: number): number;
+  setThreads(threads: number): number;
+  threads(): number;
+  availableMemory(): number;
+  readonly lapackIntegerBits: number;
+}
+
+/** The package root: the nearest ancestor of this file that holds package.json. */
+export function packageRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) return process.cwd();
+    dir = up;
+  }
+  return dir;
+}
+
+let cached: RawBinding | undefined;
+
+/**
+ * Loads build/Release/hessian_lab.node (or the path in HESSIAN_LAB_ADDON). On failure the error
+ * says which paths were tried, what each one said, and how to rebuild.
+ */
+export function binding(): RawBinding {
+  if (cached) return cached;
+  const root = packageRoot();
+  const candidates = [
+    process.env.HESSIAN_LAB_ADDON,
+    path.join(root, 'build', 'Release', 'hessian_lab.node'),
+    path.join(root, 'build', 'Debug', 'hessian_lab.node'),
+  ].filter((p): p is string => !!p);
+  const failures: string[] = [];
+  for (const candidate of candidates) {
+    if (!fs.existsSync(candidate)) {
+      failures.push(`  ${candidate}: not found`);
+      continue;
+    }
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      cached = require(candidate) as RawBinding;
+      return cached;
+    } catch (err) {
+      failures.push(`  ${candidate}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new Error(
+    [
+      `hessian-lab: could not load its native addon on ${process.platform}-${process.arch}, Node ${process.version}.`,
+      'Tried:',
+      ...failures,
+      'Build it with `./setup.sh` (installs libopenblas64-dev liblapacke64-dev and compiles) or `npm run build:native`.',
+      'A "cannot open shared object file" error means the 64-bit-integer OpenBLAS/LAPACKE runtime is missing.',
+    ].join('\n'),
+  );
+}
