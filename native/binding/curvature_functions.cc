@@ -129,6 +129,7 @@ Napi::Value Evaluate(const Napi::CallbackInfo& info) {
     out.Set("loss", Napi::Number::New(env, pass.loss));
     out.Set("gradient", to_float64_array(env, hl::gradient(in.spec, pass)));
     if (per_sample) out.Set("perSampleGradients", to_float64_array(env, hl::per_sample_gradients(in.spec, pass)));
+    out.Set("outputs", to_float64_array(env, std::move(pass.Z[in.spec.depth()])));
     out.Set("losses", to_float64_array(env, std::move(pass.losses)));
     return out;
   });

@@ -9,7 +9,7 @@ namespace hlnode {
 
 /// assemble(model, params, X, y, {kinds, dtype, rows?, cols?}, token?, onProgress?) -> Promise<{matrices, loss, seconds}>
 Napi::Value Assemble(const Napi::CallbackInfo& info);
-/// evaluate(model, params, X, y, {perSample}) -> {loss, losses, gradient, perSampleGradients?}
+/// evaluate(model, params, X, y, {perSample}) -> {loss, losses, outputs (N x k), gradient, perSampleGradients?}
 Napi::Value Evaluate(const Napi::CallbackInfo& info);
 /// assemblyWorkspaceBytes(model, N, kinds) -> number
 Napi::Value AssemblyWorkspaceBytes(const Napi::CallbackInfo& info);

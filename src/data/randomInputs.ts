@@ -6,7 +6,7 @@
  * the same mean and std, U(m − √3·s, m + √3·s). A test split, if present, gets fresh noise with
  * the statistics of the training inputs.
  */
-import { requireInteger, requireOneOf, typeError } from '../util/errors';
+import { isFloat64Array, requireInteger, requireOneOf, typeError } from '../util/errors';
 import { Dataset, DatasetSpec, Samples, checkOptions, withTestSplit } from './dataset';
 import { Rng } from './rng';
 import { scalarStats } from './stats';
@@ -33,7 +33,7 @@ function noise(rng: Rng, like: Dataset, distribution: NoiseDistribution, mean: n
 }
 
 export function randomInputs(dataset: Dataset, options: RandomInputsOptions = {}): Dataset {
-  if (typeof dataset !== 'object' || dataset === null || !(dataset.X instanceof Float64Array)) {
+  if (typeof dataset !== 'object' || dataset === null || !isFloat64Array(dataset.X)) {
     throw typeError('dataset', 'a Dataset', dataset);
   }
   const o = checkOptions('randomInputs options', options, ['seed', 'distribution']);

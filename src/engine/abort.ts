@@ -3,10 +3,10 @@
  * native cancellation error into the package's AbortError.
  */
 import { binding, RawCancelToken } from '../native/binding';
-import { AbortError, typeError } from '../util/errors';
+import { AbortError, isAbortSignal, typeError } from '../util/errors';
 
 export async function withCancellation<T>(signal: AbortSignal | undefined, job: (token: RawCancelToken) => Promise<T>): Promise<T> {
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw typeError('signal', 'an AbortSignal', signal);
+  if (signal !== undefined && !isAbortSignal(signal)) throw typeError('signal', 'an AbortSignal', signal);
   if (signal?.aborted) throw new AbortError();
   const token = new (binding().CancelToken)();
   const onAbort = () => token.cancel();

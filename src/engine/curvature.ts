@@ -4,7 +4,7 @@
  * the uncentered gradient covariance C), assembled natively with BLAS-3.
  */
 import { binding, ProgressCallback, RawKind } from '../native/binding';
-import { firstNonFinite, rangeError, requireInteger, requireOneOf, typeError } from '../util/errors';
+import { firstNonFinite, isFloat64Array, isInt32Array, rangeError, requireInteger, requireOneOf, typeError } from '../util/errors';
 import { withCancellation } from './abort';
 import { Dtype, Matrix } from './matrix';
 import { ensureMemory } from './memory';
@@ -22,6 +22,8 @@ export interface LabelledData {
 export interface Evaluation {
   loss: number;
   losses: Float64Array;
+  /** Network outputs (logits), N x k row-major. */
+  outputs: Float64Array;
   gradient: Float64Array;
   gradientNorm: number;
   /** N x M row-major, when asked for. */
@@ -53,13 +55,13 @@ export interface CurvatureResult {
 export function validateModelInputs(model: MlpSpec, params: Float64Array, data: LabelledData): Required<MlpSpec> {
   const spec = normalizeModel(model);
   const M = parameterCount(spec);
-  if (!(params instanceof Float64Array)) throw typeError('params', 'a Float64Array', params);
+  if (!isFloat64Array(params)) throw typeError('params', 'a Float64Array', params);
   if (params.length !== M) throw rangeError('params.length', `${M} (the parameter count of layers [${spec.layers}])`, params.length);
   let bad = firstNonFinite(params);
   if (bad >= 0) throw rangeError(`params[${bad}]`, 'finite', params[bad]);
   if (typeof data !== 'object' || data === null) throw typeError('data', 'an object {X, y}', data);
-  if (!(data.X instanceof Float64Array)) throw typeError('data.X', 'a Float64Array (N x inputs, row-major)', data.X);
-  if (!(data.y instanceof Int32Array)) throw typeError('data.y', 'an Int32Array of class indices', data.y);
+  if (!isFloat64Array(data.X)) throw typeError('data.X', 'a Float64Array (N x inputs, row-major)', data.X);
+  if (!isInt32Array(data.y)) throw typeError('data.y', 'an Int32Array of class indices', data.y);
   const d0 = spec.layers[0], N = data.y.length;
   if (N < 1) throw rangeError('data.y.length', 'at least 1 sample', N);
   if (data.X.length !== N * d0) throw rangeError('data.X.length', `N * inputs = ${N} * ${d0} = ${N * d0}`, data.X.length);

@@ -4,7 +4,7 @@
  * Call dispose() when done (or rely on garbage collection, later); one async operation at a time.
  */
 import { binding, ProgressCallback, RawDtype, RawMatrix } from '../native/binding';
-import { requireInteger, requireOneOf, typeError, rangeError } from '../util/errors';
+import { isFloat64Array, requireInteger, requireOneOf, typeError, rangeError } from '../util/errors';
 import { withCancellation } from './abort';
 import { ensureMemory } from './memory';
 
@@ -47,7 +47,7 @@ export class Matrix {
 
   /** A copy of a row-major array as a native matrix (for tests, and for methods on explicit matrices). */
   static fromArray(data: Float64Array, rows: number, cols: number, dtype: Dtype = 'float64'): Matrix {
-    if (!(data instanceof Float64Array)) throw typeError('data', 'a Float64Array', data);
+    if (!isFloat64Array(data)) throw typeError('data', 'a Float64Array', data);
     requireInteger('rows', rows, 1);
     requireInteger('cols', cols, 1);
     if (data.length !== rows * cols) throw rangeError('data.length', `rows * cols = ${rows * cols}`, data.length);
@@ -89,7 +89,7 @@ export class Matrix {
 
   /** A times each of `count` vectors stored one after another in `vectors` (BLAS-3). */
   async multiply(vectors: Float64Array, count = 1, options: { signal?: AbortSignal } = {}): Promise<Float64Array> {
-    if (!(vectors instanceof Float64Array)) throw typeError('vectors', 'a Float64Array', vectors);
+    if (!isFloat64Array(vectors)) throw typeError('vectors', 'a Float64Array', vectors);
     requireInteger('count', count, 1);
     if (vectors.length !== count * this.cols) throw rangeError('vectors.length', `count * ${this.cols} = ${count * this.cols}`, vectors.length);
     return withCancellation(options.signal, (token) => this.raw.multiply(vectors, count, token));

@@ -3,7 +3,7 @@
  * Sagun et al. 2018: the number of eigenvalues above the largest consecutive gap, above the
  * largest consecutive ratio, and above an "elbow" threshold, all among the top of the spectrum.
  */
-import { rangeError, requireAllFinite, typeError } from '../util/errors';
+import { isFloat64Array, rangeError, requireAllFinite, typeError } from '../util/errors';
 
 export interface SpectrumSummaryOptions {
   /** How many of the largest / smallest eigenvalues to list (default 10). */
@@ -70,7 +70,7 @@ export function outliersByLargestRatio(ascending: ArrayLike<number>, window: num
 }
 
 export function summarizeSpectrum(values: Float64Array | number[], options: SpectrumSummaryOptions = {}): SpectrumSummary {
-  if (!(values instanceof Float64Array) && !Array.isArray(values)) throw typeError('values', 'a Float64Array or number[]', values);
+  if (!isFloat64Array(values) && !Array.isArray(values)) throw typeError('values', 'a Float64Array or number[]', values);
   const n = values.length;
   if (n === 0) throw rangeError('values', 'a non-empty spectrum', values);
   requireAllFinite('values', values);

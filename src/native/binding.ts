@@ -72,7 +72,7 @@ export interface RawBinding {
     X: Float64Array,
     y: Int32Array,
     options?: { perSample?: boolean },
-  ): { loss: number; losses: Float64Array; gradient: Float64Array; perSampleGradients?: Float64Array };
+  ): { loss: number; losses: Float64Array; outputs: Float64Array; gradient: Float64Array; perSampleGradients?: Float64Array };
   assemblyWorkspaceBytes(model: RawModel, N: number, kinds: RawKind[]): number;
   eigenWorkspaceBytes(n: number, dtype: RawDtype, options: { vectors?: boolean; first?: number; last?: number }): number;
   dsyevdWorkspaceQuery(n: number): number;

@@ -80,3 +80,24 @@ export function requireAllFinite(param: string, values: ArrayLike<number>): void
 export function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new AbortError();
 }
+
+// ---- realm-independent type tests ----------------------------------------------------------
+// `instanceof Float64Array` fails for arrays made in another realm (a vm context such as jest's,
+// or the addon's external buffers seen from one), so typed arrays are recognised by their tag.
+
+function tagOf(value: unknown): string {
+  return Object.prototype.toString.call(value);
+}
+
+export function isFloat64Array(value: unknown): value is Float64Array {
+  return ArrayBuffer.isView(value) && tagOf(value) === '[object Float64Array]';
+}
+
+export function isInt32Array(value: unknown): value is Int32Array {
+  return ArrayBuffer.isView(value) && tagOf(value) === '[object Int32Array]';
+}
+
+export function isAbortSignal(value: unknown): value is AbortSignal {
+  return typeof value === 'object' && value !== null && typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function';
+}

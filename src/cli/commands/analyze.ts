@@ -1,0 +1,132 @@
+/**
+ * `hessian-lab analyze`: the exact spectra of H, G, R and C for one network and dataset.
+ * Contract (relied on by other tools): writes DIR/analysis.json with `parameters`, `loss`,
+ * `gradient_norm`, and for each matrix `eigenvalues` (ascending, all M), `trace`,
+ * `negative_fraction`; and `timings` (seconds: assembly.<matrix>, eigensolve.<matrix>, total).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { Command, Option } from 'commander';
+import { analyzeNetwork } from '../../engine/analysis';
+import { MATRIX_NAMES, MatrixName } from '../../engine/curvature';
+import { writeJsonAtomic } from '../../io/atomic';
+import { InputError } from '../../util/errors';
+import { loadCase, loadNpyCase, NetworkCase } from '../inputs';
+import { progressBar } from '../progress';
+import { onInterrupt } from '../signals';
+
+interface AnalyzeFlags {
+  case?: string;
+  checkpoint?: string;
+  model?: string;
+  params?: string;
+  inputs?: string;
+  labels?: string;
+  out: string;
+  dtype: 'float64' | 'float32';
+  matrices: string;
+  saveMatrices?: boolean;
+  threads?: string;
+}
+
+export function parseMatrixList(list: string): MatrixName[] {
+  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new InputError('--matrices must name at least one of ' + MATRIX_NAMES.join(', '));
+  for (const n of names) {
+    if (!(MATRIX_NAMES as readonly string[]).includes(n)) throw new InputError(`--matrices: unknown matrix "${n}" (choose from ${MATRIX_NAMES.join(', ')})`);
+  }
+  return [...new Set(names)] as MatrixName[];
+}
+
+/** Checkpoint loading lives with training; required lazily so analyze works without it. */
+function loadCheckpointCase(dir: string): NetworkCase {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { caseFromCheckpoint } = require('../../train/checkpoint') as { caseFromCheckpoint(dir: string): NetworkCase };
+  return caseFromCheckpoint(dir);
+}
+
+export function readNetworkCase(flags: AnalyzeFlags): NetworkCase {
+  const npyFlags = [flags.model, flags.params, flags.inputs, flags.labels];
+  const sources = [flags.case !== undefined, flags.checkpoint !== undefined, npyFlags.some((f) => f !== undefined)].filter(Boolean).length;
+  if (sources !== 1) throw new InputError('give exactly one input: --case FILE, --checkpoint DIR, or --model/--params/--inputs/--labels');
+  if (flags.case !== undefined) return loadCase(flags.case);
+  if (flags.checkpoint !== undefined) return loadCheckpointCase(flags.checkpoint);
+  if (npyFlags.some((f) => f === undefined)) throw new InputError('.npy input needs all of --model, --params, --inputs, --labels');
+  return loadNpyCase({ model: flags.model!, params: flags.params!, inputs: flags.inputs!, labels: flags.labels! });
+}
+
+async function run(flags: AnalyzeFlags): Promise<void> {
+  const input = readNetworkCase(flags);
+  const matrices = parseMatrixList(flags.matrices);
+  if (flags.threads !== undefined) {
+    const t = Number(flags.threads);
+    if (!Number.isInteger(t) || t < 1) throw new InputError(`--threads must be a positive integer; received "${flags.threads}"`);
+    const { setThreads } = await import('../../engine/curvature');
+    setThreads(t);
+  }
+  for (const key of input.ignoredKeys) process.stderr.write(`hessian-lab: note: ignoring unknown case key "${key}"\n`);
+  fs.mkdirSync(flags.out, { recursive: true });
+  const matrixDir = flags.saveMatrices ? path.join(flags.out, 'matrices') : undefined;
+  if (matrixDir) fs.mkdirSync(matrixDir, { recursive: true });
+  const bar = progressBar('analyze');
+  const controller = new AbortController();
+  const release = onInterrupt(() => controller.abort());
+  try {
+    const a = await analyzeNetwork(input.model, input.params, input.data, {
+      matrices,
+      dtype: flags.dtype,
+      saveMatricesDir: matrixDir,
+      signal: controller.signal,
+      onProgress: (stage, f) => bar.update(stage, f),
+    });
+    bar.stop();
+    const out: Record<string, unknown> = {
+      format: 'hessian-lab/analysis@1',
+      model: input.model,
+      parameters: a.parameters,
+      samples: a.samples,
+      dtype: a.dtype,
+      loss: a.loss,
+      gradient_norm: a.gradient_norm,
+    };
+    for (const name of matrices) {
+      const m = a.matrices[name]!;
+      const s = m.summary;
+      out[name] = {
+        eigenvalues: m.eigenvalues,
+        trace: m.trace,
+        negative_fraction: m.negative_fraction,
+        min: s.min,
+        max: s.max,
+        negative_count: s.negativeCount,
+        fraction_abs_below: s.fractionAbsBelow,
+        outliers_largest_gap: s.outliers.largestGap.count,
+        driver: m.driver,
+      };
+    }
+    out.timings = a.timings;
+    writeJsonAtomic(path.join(flags.out, 'analysis.json'), out);
+    process.stderr.write(`hessian-lab: wrote ${path.join(flags.out, 'analysis.json')} (M = ${a.parameters}, ${a.timings.total.toFixed(2)} s)\n`);
+  } finally {
+    bar.stop();
+    release();
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('analyze')
+    .description('exact spectra of the Hessian, Gauss-Newton, residual and gradient covariance of one network on one dataset')
+    .option('--case <file>', 'case JSON {layers, activation, loss, bias?, params, X, y}')
+    .option('--checkpoint <dir>', 'a training checkpoint directory (model, params and data spec)')
+    .option('--model <file>', 'model JSON {layers, activation, loss, bias?} (with --params, --inputs, --labels)')
+    .option('--params <file>', 'parameters .npy (M, PyTorch parameters_to_vector order)')
+    .option('--inputs <file>', 'inputs .npy (N x layers[0])')
+    .option('--labels <file>', 'labels .npy (N class indices)')
+    .requiredOption('--out <dir>', 'output directory (analysis.json goes there)')
+    .addOption(new Option('--dtype <dtype>', 'matrix precision').choices(['float64', 'float32']).default('float64'))
+    .option('--matrices <list>', `comma-separated subset of ${MATRIX_NAMES.join(',')}`, MATRIX_NAMES.join(','))
+    .option('--save-matrices', 'also write DIR/matrices/<matrix>.npy and eigenvalues_<matrix>.npy')
+    .option('--threads <n>', 'threads for OpenBLAS and the native loops (default: all cores)')
+    .action(run);
+}

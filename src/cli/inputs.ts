@@ -1,0 +1,138 @@
+/**
+ * What the CLI reads: a *case* file (model + params + data in one JSON), or the same as .npy
+ * files plus a model JSON. Every problem becomes an InputError (one line, exit code 2) that names
+ * the file and the field.
+ */
+import * as fs from 'fs';
+import { LabelledData } from '../engine/curvature';
+import { MlpSpec, normalizeModel } from '../engine/model';
+import { readNpy } from '../io/npy';
+import { readJson } from '../io/atomic';
+import { toInt32Labels } from '../io/labels';
+import { InputError } from '../util/errors';
+
+export interface NetworkCase {
+  model: Required<MlpSpec>;
+  params: Float64Array;
+  data: LabelledData;
+  /** Keys of the case file that are not part of the format (reported, not fatal). */
+  ignoredKeys: string[];
+}
+
+const MODEL_KEYS = ['layers', 'activation', 'loss', 'bias'];
+const CASE_KEYS = [...MODEL_KEYS, 'params', 'X', 'y'];
+
+function fail(source: string, message: string): never {
+  throw new InputError(`${source}: ${message}`);
+}
+
+function finiteNumbers(values: unknown, source: string, field: string): Float64Array {
+  if (!Array.isArray(values)) fail(source, `"${field}" must be an array of numbers`);
+  const out = new Float64Array(values.length);
+  values.forEach((v, i) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) fail(source, `"${field}"[${i}] must be a finite number; received ${JSON.stringify(v)}`);
+    out[i] = v;
+  });
+  return out;
+}
+
+function modelFrom(obj: Record<string, unknown>, source: string): Required<MlpSpec> {
+  const model: Record<string, unknown> = {};
+  for (const k of MODEL_KEYS) if (obj[k] !== undefined) model[k] = obj[k];
+  if (model.layers === undefined) fail(source, 'missing key "layers"');
+  try {
+    return normalizeModel(model, 'model');
+  } catch (err) {
+    fail(source, (err as Error).message);
+  }
+}
+
+/** Rows of X (array of arrays, or a flat array of N * d0 numbers). */
+function inputsFrom(X: unknown, N: number, d0: number, source: string): Float64Array {
+  if (!Array.isArray(X)) fail(source, '"X" must be an array of samples (each an array of numbers)');
+  if (X.length > 0 && Array.isArray(X[0])) {
+    if (X.length !== N) fail(source, `"X" has ${X.length} samples but "y" has ${N} labels`);
+    const out = new Float64Array(N * d0);
+    X.forEach((row, i) => {
+      if (!Array.isArray(row) || row.length !== d0) fail(source, `"X"[${i}] must have ${d0} features (layers[0]); received ${Array.isArray(row) ? row.length : JSON.stringify(row)}`);
+      row.forEach((v: unknown, j: number) => {
+        if (typeof v !== 'number' || !Number.isFinite(v)) fail(source, `"X"[${i}][${j}] must be a finite number; received ${JSON.stringify(v)}`);
+        out[i * d0 + j] = v;
+      });
+    });
+    return out;
+  }
+  const flat = finiteNumbers(X, source, 'X');
+  if (flat.length !== N * d0) fail(source, `"X" must have N x ${d0} = ${N * d0} numbers; received ${flat.length}`);
+  return flat;
+}
+
+function labelsFrom(y: unknown, k: number, source: string): Int32Array {
+  if (!Array.isArray(y) || y.length === 0) fail(source, '"y" must be a non-empty array of class indices');
+  y.forEach((v, i) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= k) fail(source, `"y"[${i}] must be a class index in [0, ${k - 1}]; received ${JSON.stringify(v)}`);
+  });
+  return Int32Array.from(y as number[]);
+}
+
+function classes(model: Required<MlpSpec>): number {
+  return model.loss === 'logistic' ? 2 : model.layers[model.layers.length - 1];
+}
+
+function checkParams(params: Float64Array, model: Required<MlpSpec>, source: string): void {
+  let M = 0;
+  for (let l = 1; l < model.layers.length; l++) M += model.layers[l] * model.layers[l - 1] + (model.bias ? model.layers[l] : 0);
+  if (params.length !== M) fail(source, `"params" must have ${M} entries for layers [${model.layers}]${model.bias ? ' with biases' : ''}; received ${params.length}`);
+}
+
+/** Reads a case file {layers, activation, loss, bias?, params, X, y}. */
+export function loadCase(file: string): NetworkCase {
+  if (!fs.existsSync(file)) fail(file, 'no such file');
+  const raw = readJson(file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, 'a case file must be a JSON object');
+  const obj = raw as Record<string, unknown>;
+  for (const key of ['layers', 'params', 'X', 'y']) if (!(key in obj)) fail(file, `missing key "${key}"`);
+  const model = modelFrom(obj, file);
+  const params = finiteNumbers(obj.params, file, 'params');
+  checkParams(params, model, file);
+  const y = labelsFrom(obj.y, classes(model), file);
+  const X = inputsFrom(obj.X, y.length, model.layers[0], file);
+  return { model, params, data: { X, y }, ignoredKeys: Object.keys(obj).filter((k) => !CASE_KEYS.includes(k)) };
+}
+
+function npyFloat64(file: string, what: string): { data: Float64Array; shape: number[] } {
+  if (!fs.existsSync(file)) fail(file, 'no such file');
+  const a = readNpy(file);
+  if (!(a.data instanceof Float64Array) && !(a.data instanceof Float32Array)) fail(file, `${what} must be float64 or float32; received dtype ${a.dtype}`);
+  const data = Float64Array.from(a.data as Float64Array);
+  const bad = data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) fail(file, `${what} must be finite; entry ${bad} is ${data[bad]}`);
+  return { data, shape: a.shape };
+}
+
+/** Reads --model model.json, --params p.npy, --inputs X.npy (N x d0), --labels y.npy (N). */
+export function loadNpyCase(files: { model: string; params: string; inputs: string; labels: string }): NetworkCase {
+  if (!fs.existsSync(files.model)) fail(files.model, 'no such file');
+  const m = readJson(files.model);
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) fail(files.model, 'the model file must be a JSON object {layers, activation, loss, bias?}');
+  const model = modelFrom(m as Record<string, unknown>, files.model);
+  const params = npyFloat64(files.params, 'params').data;
+  checkParams(params, model, files.params);
+  if (!fs.existsSync(files.labels)) fail(files.labels, 'no such file');
+  const la = readNpy(files.labels);
+  if (la.shape.length !== 1) fail(files.labels, `labels must be 1-D; received shape (${la.shape.join(', ')})`);
+  let y: Int32Array;
+  try {
+    y = toInt32Labels(la.data as ArrayLike<number | bigint>, files.labels);
+  } catch (err) {
+    fail(files.labels, (err as Error).message);
+  }
+  const k = classes(model);
+  y.forEach((v, i) => { if (v < 0 || v >= k) fail(files.labels, `label ${i} must be a class index in [0, ${k - 1}]; received ${v}`); });
+  const X = npyFloat64(files.inputs, 'inputs');
+  const d0 = model.layers[0];
+  if (X.shape.length !== 2 || X.shape[0] !== y.length || X.shape[1] !== d0) {
+    fail(files.inputs, `inputs must have shape (${y.length}, ${d0}) (N labels x layers[0]); received (${X.shape.join(', ')})`);
+  }
+  return { model, params, data: { X: X.data, y }, ignoredKeys: [] };
+}

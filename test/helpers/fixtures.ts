@@ -1,0 +1,40 @@
+/** Small seeded networks and datasets for the engine tests. */
+import { MlpSpec, parameterCount, LabelledData, classCount } from '../../src';
+
+/** Deterministic uniform numbers in [-0.5, 0.5) (a tiny LCG: tests must not depend on Math.random). */
+export function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32 - 0.5;
+  };
+}
+
+export interface Fixture {
+  model: MlpSpec;
+  params: Float64Array;
+  data: LabelledData;
+  M: number;
+}
+
+export function fixture(model: MlpSpec, N: number, seed: number, scale = 1.5): Fixture {
+  const r = lcg(seed);
+  const M = parameterCount(model);
+  const params = new Float64Array(M).map(() => r() * scale);
+  const X = new Float64Array(N * model.layers[0]).map(() => r() * 2);
+  const k = classCount(model);
+  const y = new Int32Array(N).map((_, i) => (i * 7 + seed) % k);
+  return { model, params, data: { X, y }, M };
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+export function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
