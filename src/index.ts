@@ -5,3 +5,4 @@ export * from './engine/matrix';
 export * from './engine/spectrum';
 export { availableMemoryBytes, formatBytes } from './engine/memory';
 export { AbortError, InputError } from './util/errors';
+export * from './train';

@@ -11,6 +11,7 @@
 #include "curvature_functions.h"
 #include "js_errors.h"
 #include "matrix_wrap.h"
+#include "train_functions.h"
 
 namespace hlnode {
 namespace {
@@ -70,6 +71,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("assemblyWorkspaceBytes", Napi::Function::New<AssemblyWorkspaceBytes>(env, "assemblyWorkspaceBytes"));
   exports.Set("eigenWorkspaceBytes", Napi::Function::New<EigenWorkspaceBytes>(env, "eigenWorkspaceBytes"));
   exports.Set("dsyevdWorkspaceQuery", Napi::Function::New<DsyevdWorkspaceQuery>(env, "dsyevdWorkspaceQuery"));
+  exports.Set("trainSegment", Napi::Function::New<TrainSegment>(env, "trainSegment"));
+  exports.Set("trainMany", Napi::Function::New<TrainMany>(env, "trainMany"));
+  exports.Set("evaluateMany", Napi::Function::New<EvaluateMany>(env, "evaluateMany"));
   exports.Set("benchmarkGemm", Napi::Function::New<BenchmarkGemm>(env, "benchmarkGemm"));
   exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));
   exports.Set("threads", Napi::Function::New<Threads>(env, "threads"));

@@ -113,13 +113,15 @@ void BatchPass::forward(const double* params, const DataView& data, const std::i
 }
 
 double BatchPass::loss_and_gradient(const double* params, const DataView& data, const std::int32_t* rows, Index count,
-                                    double* grad) {
+                                    double* grad, Index* correct) {
   forward(params, data, rows, count);
   const Index L = spec_.depth(), k = spec_.outputs();
   const double* F = Z_[L].data();
   double total = 0;
-  for (Index i = 0; i < count; ++i)
+  for (Index i = 0; i < count; ++i) {
     total += sample_loss(spec_.loss, F + i * k, k, labels_[i], D_[L].data() + i * k, nullptr);
+    if (correct && predicted_class(spec_.loss, F + i * k, k) == labels_[i]) ++*correct;
+  }
   for (Index l = L; l >= 2; --l) {
     const Index in = layout_.in(l), out = layout_.out(l);
     double* D = D_[l - 1].data();

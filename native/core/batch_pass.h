@@ -30,14 +30,16 @@ class BatchPass {
   BatchPass(const MlpSpec& spec, Index max_batch, Gemm gemm);
 
   /// Mean loss of the rows `rows[0..count)` (all rows 0..count-1 when rows == nullptr) and its
-  /// gradient written to `grad` (M entries). The order of summation follows `rows`.
+  /// gradient written to `grad` (M entries). The order of summation follows `rows`. When
+  /// `correct` is given, adds the number of rows whose predicted class is their label.
   double loss_and_gradient(const double* params, const DataView& data, const std::int32_t* rows, Index count,
-                           double* grad);
+                           double* grad, Index* correct = nullptr);
 
   /// Mean loss and accuracy over the whole dataset, in chunks of at most max_batch rows.
   Measure measure(const double* params, const DataView& data);
 
   const ParamLayout& layout() const { return layout_; }
+  Index max_batch() const { return max_batch_; }
 
  private:
   void forward(const double* params, const DataView& data, const std::int32_t* rows, Index count);

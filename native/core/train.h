@@ -46,8 +46,9 @@ class Trainer {
   /// being finite, and Error(Cancelled) when control is cancelled (checked every step).
   StopReason run(TrainState& state, Index end_step, std::vector<Record>& records, const Control& control);
 
-  /// Mean loss and its gradient over the whole training set (in chunks of the workspace size).
-  double full_gradient(const double* params, std::vector<double>& grad);
+  /// Mean loss and its gradient over the whole training set (in chunks of the workspace size);
+  /// adds the number of correctly classified samples to *correct when given.
+  double full_gradient(const double* params, std::vector<double>& grad, Index* correct = nullptr);
   Record record(const double* params, Index step);
   Index total_steps() const { return total_; }
 

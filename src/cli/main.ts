@@ -7,8 +7,10 @@
 import { Command, CommanderError } from 'commander';
 import { AbortError, InputError } from '../util/errors';
 import * as analyze from './commands/analyze';
+import * as train from './commands/train';
+import * as interpolate from './commands/interpolate';
 
-export const COMMANDS: { register(program: Command): void }[] = [analyze];
+export const COMMANDS: { register(program: Command): void }[] = [analyze, train, interpolate];
 
 export function buildProgram(): Command {
   const program = new Command();

@@ -60,8 +60,13 @@ export class Matrix {
   get dtype(): Dtype { return this.raw.dtype ?? 'float64'; }
   get disposed(): boolean { return this.raw.disposed; }
 
+  private live(): void {
+    if (this.raw.disposed) throw new Error('this Matrix has been disposed');
+  }
+
   /** Rows [r0, r1) x columns [c0, c1), row-major, as float64. */
   block(r0: number, r1: number, c0: number, c1: number): Float64Array {
+    this.live();
     requireInteger('rowBegin', r0, 0, this.rows);
     requireInteger('rowEnd', r1, r0, this.rows);
     requireInteger('colBegin', c0, 0, this.cols);
@@ -70,17 +75,20 @@ export class Matrix {
   }
 
   row(i: number): Float64Array {
+    this.live();
     requireInteger('row', i, 0, this.rows - 1);
     return this.raw.block(i, i + 1, 0, this.cols);
   }
 
   column(j: number): Float64Array {
+    this.live();
     requireInteger('column', j, 0, this.cols - 1);
     return this.raw.block(0, this.rows, j, j + 1);
   }
 
   /** The whole matrix, row-major (a copy: refused above 2^27 entries, use block()). */
   toArray(): Float64Array {
+    this.live();
     if (this.rows * this.cols > 2 ** 27) {
       throw new RangeError(`toArray() would copy ${this.rows} x ${this.cols} entries into JavaScript; use block() or saveNpy()`);
     }
@@ -89,6 +97,7 @@ export class Matrix {
 
   /** A times each of `count` vectors stored one after another in `vectors` (BLAS-3). */
   async multiply(vectors: Float64Array, count = 1, options: { signal?: AbortSignal } = {}): Promise<Float64Array> {
+    this.live();
     if (!isFloat64Array(vectors)) throw typeError('vectors', 'a Float64Array', vectors);
     requireInteger('count', count, 1);
     if (vectors.length !== count * this.cols) throw rangeError('vectors.length', `count * ${this.cols} = ${count * this.cols}`, vectors.length);
@@ -98,6 +107,7 @@ export class Matrix {
   /** Eigenvalues (ascending) and optionally eigenvectors of this symmetric matrix. */
   async eigen(options: EigenOptions = {}): Promise<Eigen> {
     if (typeof options !== 'object' || options === null) throw typeError('options', 'an object', options);
+    this.live();
     if (this.rows !== this.cols) throw new RangeError(`eigen() needs a square matrix; this one is ${this.rows} x ${this.cols}`);
     const n = this.rows;
     const chosen = [options.top, options.bottom, options.range].filter((v) => v !== undefined).length;

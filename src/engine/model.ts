@@ -30,7 +30,7 @@ export function normalizeModel(model: unknown, name = 'model'): Required<MlpSpec
   const m = model as Record<string, unknown>;
   const known = new Set(['layers', 'activation', 'loss', 'bias']);
   for (const key of Object.keys(m)) {
-    if (!known.has(key)) throw rangeError(`${name}`, `an object with keys layers, activation, loss, bias`, `unknown key "${key}"`);
+    if (!known.has(key)) throw new RangeError(`${name} has an unknown key "${key}" (allowed: layers, activation, loss, bias)`);
   }
   if (!Array.isArray(m.layers)) throw typeError(`${name}.layers`, 'an array of layer sizes', m.layers);
   if (m.layers.length < 2) throw rangeError(`${name}.layers`, 'at least 2 sizes [inputs, ..., outputs]', m.layers);

@@ -54,7 +54,85 @@ export interface RawAssembleOptions {
   colEnd?: number;
 }
 
+/** One constant-step phase of (S)GD; batchSize 0 = the full batch in dataset order. */
+export interface RawPhase {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  momentum: number;
+}
+
+export interface RawTrainOptions {
+  phases: RawPhase[];
+  seed: number;
+  recordEvery: number;
+  gradNormStop: number;
+}
+
+/** Full-batch metrics, one entry per record (test fields NaN without test data). */
+export interface RawRecords {
+  step: Float64Array;
+  trainLoss: Float64Array;
+  trainAccuracy: Float64Array;
+  gradNorm: Float64Array;
+  testLoss: Float64Array;
+  testAccuracy: Float64Array;
+}
+
+export interface RawSegmentResult {
+  params: Float64Array;
+  velocity: Float64Array;
+  step: number;
+  stopped: 'segment' | 'steps' | 'gradNorm';
+  records: RawRecords;
+}
+
+export interface RawManyResult {
+  params: Float64Array;
+  /** 0: ran all steps, 1: gradient-norm stop, 2: diverged. */
+  status: Int32Array;
+  steps: Float64Array;
+  trainLoss: Float64Array;
+  trainAccuracy: Float64Array;
+  gradNorm: Float64Array;
+  testLoss: Float64Array;
+  testAccuracy: Float64Array;
+  seconds: number;
+}
+
 export interface RawBinding {
+  trainSegment(
+    model: RawModel,
+    params: Float64Array,
+    velocity: Float64Array | undefined,
+    X: Float64Array,
+    y: Int32Array,
+    testX: Float64Array | undefined,
+    testY: Int32Array | undefined,
+    options: RawTrainOptions & { startStep: number; endStep: number },
+    token?: RawCancelToken,
+    onProgress?: ProgressCallback,
+  ): Promise<RawSegmentResult>;
+  trainMany(
+    model: RawModel,
+    inits: Float64Array,
+    X: Float64Array,
+    y: Int32Array,
+    testX: Float64Array | undefined,
+    testY: Int32Array | undefined,
+    options: RawTrainOptions & { threads: number },
+    token?: RawCancelToken,
+    onProgress?: ProgressCallback,
+  ): Promise<RawManyResult>;
+  evaluateMany(
+    model: RawModel,
+    params: Float64Array,
+    X: Float64Array,
+    y: Int32Array,
+    options: { gradient?: boolean },
+    token?: RawCancelToken,
+    onProgress?: ProgressCallback,
+  ): Promise<{ loss: Float64Array; accuracy: Float64Array; gradNorm?: Float64Array }>;
   CancelToken: new () => RawCancelToken;
   Matrix: { fromArray(data: Float64Array, rows: number, cols: number, dtype?: RawDtype): RawMatrix };
   assemble(

@@ -73,7 +73,7 @@ export function firstNonFinite(values: ArrayLike<number>): number {
 
 export function requireAllFinite(param: string, values: ArrayLike<number>): void {
   const i = firstNonFinite(values);
-  if (i >= 0) throw rangeError(param, 'all finite', `${describe(values)} with ${values[i]} at index ${i}`);
+  if (i >= 0) throw new RangeError(`${param} must be all finite; entry ${i} is ${values[i]}`);
 }
 
 /** Throws AbortError if the signal has fired. */
