@@ -7,7 +7,8 @@
 
 namespace hlnode {
 
-/// assemble(model, params, X, y, {kinds, dtype, rows?, cols?}, token?, onProgress?) -> Promise<{matrices, loss, seconds}>
+/// assemble(model, params, X, y, {kinds, dtype, rowBegin?, rowEnd?, colBegin?, colEnd?}, token?, onProgress?)
+///   -> Promise<{matrices, seconds (assembly), allocationSeconds (first touch of the outputs)}>
 Napi::Value Assemble(const Napi::CallbackInfo& info);
 /// evaluate(model, params, X, y, {perSample}) -> {loss, losses, outputs (N x k), gradient, perSampleGradients?}
 Napi::Value Evaluate(const Napi::CallbackInfo& info);

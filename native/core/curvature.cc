@@ -183,8 +183,9 @@ struct SlabContext {
   const PreactCurvature* pc;
   const RowLayerTerms* rt;
   const std::vector<CurvatureKind>* kinds;
-  std::vector<int> slot_of;  // per requested kind: index into pc->slots, or -1
+  std::vector<int> slot_of;  // per kind: index into pc->slots, or -1
   Index N;
+  bool zero_xi = false;      // the kinds' Xi is identically zero (R of a ReLU/linear network): K-term only
 };
 
 // Builds Y (N x nk*cc) for unit (l, p) and the given runs. Single-threaded on purpose: it is
@@ -202,7 +203,7 @@ void build_y(const SlabContext& c, Index l, Index p, const std::vector<Run>& run
       for (const Run& run : runs) {
         const Index m = run.m, nm = c.lay->out(m);
         const double* dm = c.pass->Delta[m].data() + i * nm;
-        auto xi_of = [&](Index r) { return xi ? xi[c.rt->xoff[m] + r] : dl * dm[r]; };
+        auto xi_of = [&](Index r) { return c.zero_xi ? 0.0 : xi ? xi[c.rt->xoff[m] + r] : dl * dm[r]; };
         double* out = y + run.col;
         if (run.bias) {
           for (Index r = run.r0; r < run.r1; ++r) out[r - run.r0] = xi_of(r);
@@ -267,8 +268,16 @@ void write_slab(const double* slab, Index ldS, Index rows, Index unit_row0, Inde
 
 template <typename T>
 void symmetrize_unit(T* dest, Index ld, const std::vector<Index>& params) {
-  for (size_t a = 0; a < params.size(); ++a)
-    for (size_t b = a + 1; b < params.size(); ++b) dest[params[b] * ld + params[a]] = dest[params[a] * ld + params[b]];
+  // Copies the upper triangle of the unit's own block onto the lower one, in kTile x kTile tiles so
+  // that the column-wise writes stay within a few cache lines (a plain double loop is strided).
+  constexpr size_t kTile = 32;
+  const size_t n = params.size();
+  for (size_t a0 = 0; a0 < n; a0 += kTile)
+    for (size_t b0 = a0; b0 < n; b0 += kTile)
+      for (size_t b = b0; b < std::min(n, b0 + kTile); ++b) {
+        T* row_b = dest + params[b] * ld;
+        for (size_t a = a0; a < std::min({n, a0 + kTile, b}); ++a) row_b[params[a]] = dest[params[a] * ld + params[b]];
+      }
 }
 
 }  // namespace
@@ -320,9 +329,15 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
   auto requested = [&](CurvatureKind k) { return std::find(req.kinds.begin(), req.kinds.end(), k) != req.kinds.end(); };
   const bool fuse_h = requested(CurvatureKind::Hessian) && requested(CurvatureKind::GaussNewton) &&
                       requested(CurvatureKind::Residual);
+  // ReLU and linear activations have no second derivative, so R's pre-activation curvature is
+  // zero and R is only its cross-layer K-term (column layers m > l): R gets its own, narrower GEMM
+  // and its within-layer blocks are written as zeros (for ReLU this removes most of R's flops).
+  const bool flat_activation = spec.activation == Activation::Relu || spec.activation == Activation::Linear;
+  const bool narrow_r = flat_activation && requested(CurvatureKind::Residual);
   std::vector<CurvatureKind> gemm_kinds;
   for (auto k : req.kinds)
-    if (!(fuse_h && k == CurvatureKind::Hessian)) gemm_kinds.push_back(k);
+    if (!(fuse_h && k == CurvatureKind::Hessian) && !(narrow_r && k == CurvatureKind::Residual)) gemm_kinds.push_back(k);
+  const std::vector<CurvatureKind> r_only{CurvatureKind::Residual};
   auto section_of = [&](CurvatureKind k) {
     return static_cast<Index>(std::find(gemm_kinds.begin(), gemm_kinds.end(), k) - gemm_kinds.begin());
   };
@@ -334,6 +349,7 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
     ctx.slot_of.push_back(it == pc.slots.end() ? -1 : static_cast<int>(it - pc.slots.begin()));
   }
   const Index nk = static_cast<Index>(gemm_kinds.size());
+  SlabContext ctx_r{&spec, &lay, &pass, &pc, nullptr, &r_only, {-1}, N, true};
 
   // Plan: for each unit (l, p), the runs of columns it is multiplied against.
   struct UnitPlan { Index l, p; std::vector<Run> runs; Index cols; };
@@ -369,8 +385,9 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
   for (Index l = 1; l <= L; ++l)
     for (Index p = 0; p < lay.out(l); ++p) total_work += double(lay.in(l) + 1) * plan_unit(l, p).cols;
 
-  const Index max_cc = std::max<Index>(1, static_cast<Index>(kYBudgetBytes / (8.0 * N * nk)));
-  std::vector<double> Y, slab, Abar, fused;
+  const Index max_cc = std::max<Index>(1, static_cast<Index>(kYBudgetBytes / (8.0 * N * std::max<Index>(nk, 1))));
+  // Separate buffers per use: std::vector::resize zero-fills whenever a buffer grows again.
+  std::vector<double> Y, slab, Abar, fused, Y_r, slab_r, gemm_r;
   double work_done = 0;
   for (Index l = 1; l <= L; ++l) {
     const Index in = lay.in(l), out = lay.out(l), rows = in + (lay.bias() ? 1 : 0);
@@ -382,6 +399,7 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
     if (plans.empty()) continue;
     const RowLayerTerms rt = row_layer_terms(spec, lay, params, data, pass, pc, l);
     ctx.rt = &rt;
+    ctx_r.rt = &rt;
     Abar.assign(N * rows, 1.0);
     for (Index i = 0; i < N; ++i) std::copy_n(pass.A[l - 1].data() + i * in, in, Abar.data() + i * rows);
     for (const UnitPlan& u : plans) {
@@ -398,26 +416,53 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
           cc += u.runs[j].length();
           first = j + 1;
         }
-        Y.resize(N * nk * cc);
-        slab.resize(rows * nk * cc);
-        build_y(ctx, l, u.p, chunk, cc, Y.data());
-        // slab = (1/N) Abar^T Y: (rows x N)(N x nk*cc).
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, nk * cc, N, 1.0 / double(N), Abar.data(), rows,
-                    Y.data(), nk * cc, 0.0, slab.data(), nk * cc);
+        if (nk > 0) {
+          Y.resize(N * nk * cc);
+          slab.resize(rows * nk * cc);
+          build_y(ctx, l, u.p, chunk, cc, Y.data());
+          // slab = (1/N) Abar^T Y: (rows x N)(N x nk*cc).
+          cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, nk * cc, N, 1.0 / double(N), Abar.data(), rows,
+                      Y.data(), nk * cc, 0.0, slab.data(), nk * cc);
+        }
+        if (narrow_r) {
+          // R's slab: zero except the columns of later layers, which get their own GEMM.
+          std::vector<Run> later;
+          Index ccr = 0;
+          for (const Run& run : chunk)
+            if (run.m > l) { later.push_back(run); later.back().col = ccr; ccr += run.length(); }
+          slab_r.assign(rows * cc, 0.0);
+          if (ccr > 0) {
+            Y_r.resize(N * ccr);
+            gemm_r.resize(rows * ccr);
+            build_y(ctx_r, l, u.p, later, ccr, Y_r.data());
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, ccr, N, 1.0 / double(N), Abar.data(), rows,
+                        Y_r.data(), ccr, 0.0, gemm_r.data(), ccr);
+            size_t j = 0;
+            for (const Run& run : chunk) {
+              if (run.m <= l) continue;
+              for (Index q = 0; q < rows; ++q)
+                std::copy_n(gemm_r.data() + q * ccr + later[j].col, run.length(), slab_r.data() + q * cc + run.col);
+              ++j;
+            }
+          }
+        }
+        // Where each requested kind's slab is: its section of the shared GEMM, R's own, or G + R.
+        auto source = [&](CurvatureKind k) -> std::pair<const double*, Index> {
+          if (narrow_r && k == CurvatureKind::Residual) return {slab_r.data(), cc};
+          return {slab.data() + section_of(k) * cc, nk * cc};
+        };
         const Index unit_row0 = lay.weight_offset(l) + u.p * in;
         const Index unit_bias = lay.bias() ? lay.bias_offset(l) + u.p : -1;
         for (size_t t = 0; t < req.kinds.size(); ++t) {
-          const double* src;
-          Index ldS = nk * cc;
+          auto [src, ldS] = source(req.kinds[t]);
           if (fuse_h && req.kinds[t] == CurvatureKind::Hessian) {
-            const Index g = section_of(CurvatureKind::GaussNewton) * cc, r = section_of(CurvatureKind::Residual) * cc;
+            auto [g, ldg] = source(CurvatureKind::GaussNewton);
+            auto [r, ldr] = source(CurvatureKind::Residual);
             fused.resize(rows * cc);
             for (Index q = 0; q < rows; ++q)
-              for (Index j = 0; j < cc; ++j) fused[q * cc + j] = slab[q * ldS + g + j] + slab[q * ldS + r + j];
+              for (Index j = 0; j < cc; ++j) fused[q * cc + j] = g[q * ldg + j] + r[q * ldr + j];
             src = fused.data();
             ldS = cc;
-          } else {
-            src = slab.data() + section_of(req.kinds[t]) * cc;
           }
           const BlockSink& s = sinks[t];
           if (s.f64)

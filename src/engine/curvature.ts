@@ -46,8 +46,10 @@ export interface CurvatureOptions {
 
 export interface CurvatureResult {
   matrices: Partial<Record<MatrixName, Matrix>>;
-  /** Wall seconds of the native assembly. */
+  /** Wall seconds of the native assembly (after the outputs were allocated). */
   seconds: number;
+  /** Wall seconds spent allocating (first-touching) the output matrices. */
+  allocationSeconds: number;
   parameters: number;
 }
 
@@ -138,7 +140,7 @@ export async function computeCurvature(model: MlpSpec, params: Float64Array, dat
     }, token, options.onProgress));
   const out: Partial<Record<MatrixName, Matrix>> = {};
   for (const name of matrices) out[name] = new Matrix(raw.matrices[name]!);
-  return { matrices: out, seconds: raw.seconds, parameters: M };
+  return { matrices: out, seconds: raw.seconds, allocationSeconds: raw.allocationSeconds, parameters: M };
 }
 
 /** Threads used by OpenBLAS and the native loops. */

@@ -60,8 +60,11 @@ function requireLittleEndianHost(): void {
 }
 
 function descrOf(data: unknown): NpyDtype {
+  // Compare constructor names, not classes: arrays from another realm (the addon's buffers seen
+  // from a vm context such as jest's) fail `instanceof`.
+  const tag = ArrayBuffer.isView(data) ? Object.prototype.toString.call(data).slice(8, -1) : '';
   for (const [descr, ctor] of Object.entries(DTYPES) as [NpyDtype, TypedArrayCtor][]) {
-    if (descr !== '|b1' && data instanceof ctor) return descr;
+    if (descr !== '|b1' && tag === (ctor as unknown as { name: string }).name) return descr;
   }
   throw typeError('data', 'a typed array (Float64/32, BigInt64/BigUint64, (U)Int32/16/8 array)', data);
 }

@@ -22,7 +22,7 @@ import { MlpSpec, parameterCount } from '../engine/model';
 import { readJson, writeJsonAtomic } from '../io/atomic';
 import { encodeNpy, decodeNpy } from '../io/npy';
 import { writeFileAtomic } from '../io/atomic';
-import { InputError, typeError } from '../util/errors';
+import { InputError, isFloat64Array, typeError } from '../util/errors';
 import { Phase, ResolvedConfig, resolveConfig, totalSteps } from './config';
 import { InitSpec } from './init';
 import { MetricRecord, writeMetricsLog } from './metrics';
@@ -100,7 +100,7 @@ function readArray(dir: string, ref: FileRef | undefined, what: string, M: numbe
   if (sha256(bytes) !== ref.sha256)
     throw new InputError(`${file}: does not match checkpoint.json (an interrupted write?); its SHA-256 differs from the one recorded`);
   const arr = decodeNpy(bytes, file);
-  if (!(arr.data instanceof Float64Array) || arr.data.length !== M)
+  if (!isFloat64Array(arr.data) || arr.data.length !== M)
     throw new InputError(`${file}: expected ${M} float64 values, found ${arr.data.length} of ${arr.dtype}`);
   return arr.data;
 }

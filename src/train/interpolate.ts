@@ -10,7 +10,7 @@ import { computeCurvature } from '../engine/curvature';
 import { MlpSpec, normalizeModel, parameterCount, toRawModel } from '../engine/model';
 import { summarizeSpectrum, SpectrumSummary, SpectrumSummaryOptions } from '../engine/spectrum';
 import { binding, ProgressCallback } from '../native/binding';
-import { InputError, rangeError, requireAllFinite, requireFiniteNumber, typeError } from '../util/errors';
+import { InputError, isFloat64Array, rangeError, requireAllFinite, requireFiniteNumber, typeError } from '../util/errors';
 import { DatasetSpec } from '../data/dataset';
 
 /** An end point: a loaded Checkpoint fits, or any {model, params}. */
@@ -75,7 +75,7 @@ export async function interpolate(a: LineEnd, b: LineEnd, options: InterpolateOp
     throw new InputError('the two end points have different models; a straight line needs one parameter space');
   const M = parameterCount(model);
   for (const [name, end] of [['a', a], ['b', b]] as const) {
-    if (!(end.params instanceof Float64Array) || end.params.length !== M) throw typeError(`${name}.params`, `a Float64Array of ${M} values`, end.params);
+    if (!isFloat64Array(end.params) || end.params.length !== M) throw typeError(`${name}.params`, `a Float64Array of ${M} values`, end.params);
     requireAllFinite(`${name}.params`, end.params);
   }
   const alphas = checkAlphas('options.alphas', options.alphas, false);

@@ -9,7 +9,7 @@ import { withCancellation } from '../engine/abort';
 import { validateModelInputs } from '../engine/curvature';
 import { MlpSpec, normalizeModel, parameterCount, toRawModel } from '../engine/model';
 import { binding, ProgressCallback } from '../native/binding';
-import { rangeError, requireAllFinite, requireFiniteNumber, requireInteger, typeError } from '../util/errors';
+import { isFloat64Array, rangeError, requireAllFinite, requireFiniteNumber, requireInteger, typeError } from '../util/errors';
 import { normalizePhases, PhaseConfig, rawPhases } from './config';
 import { initialParameters, InitSpec, normalizeInit } from './init';
 
@@ -61,7 +61,7 @@ export async function trainMany(options: TrainManyOptions): Promise<TrainManyRes
   if (typeof options !== 'object' || options === null) throw typeError('options', 'an object', options);
   const model = normalizeModel(options.model, 'options.model');
   const data = options.data;
-  if (typeof data !== 'object' || data === null || !(data.X instanceof Float64Array)) throw typeError('options.data', 'a Dataset', data);
+  if (typeof data !== 'object' || data === null || !isFloat64Array(data.X)) throw typeError('options.data', 'a Dataset', data);
   if (data.d !== model.layers[0]) throw rangeError('options.model.layers[0]', `the data dimension d = ${data.d}`, model.layers[0]);
   const phases = rawPhases(normalizePhases(options.phases, 'options.phases'), data.N, 'options.phases');
   const M = parameterCount(model);
@@ -70,7 +70,7 @@ export async function trainMany(options: TrainManyOptions): Promise<TrainManyRes
   let inits: Float64Array;
   const seed = requireInteger('options.seed', options.seed ?? 0, 0);
   if (options.inits !== undefined) {
-    if (!(options.inits instanceof Float64Array) || options.inits.length === 0 || options.inits.length % M !== 0)
+    if (!isFloat64Array(options.inits) || options.inits.length === 0 || options.inits.length % M !== 0)
       throw typeError('options.inits', `a Float64Array of runs x ${M} values`, options.inits);
     requireAllFinite('options.inits', options.inits);
     inits = options.inits;

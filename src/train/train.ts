@@ -12,7 +12,7 @@ import { withCancellation } from '../engine/abort';
 import { setThreads, validateModelInputs } from '../engine/curvature';
 import { parameterCount, toRawModel } from '../engine/model';
 import { binding, ProgressCallback } from '../native/binding';
-import { InputError, rangeError, requireAllFinite, typeError } from '../util/errors';
+import { InputError, isFloat64Array, rangeError, requireAllFinite, typeError } from '../util/errors';
 import { rawPhases, ResolvedConfig, resolveConfig, TrainConfig, totalSteps } from './config';
 import { Checkpoint, loadCheckpoint, saveCheckpoint, StopReason } from './checkpoint';
 import { initialParameters } from './init';
@@ -98,7 +98,7 @@ export async function train(config: TrainConfig | ResolvedConfig, options: Train
     if (resumed.stopped) return { config: cfg, params, velocity, step, stopped: resumed.stopped, metrics, seconds: 0 };
   } else {
     if (options.initialParams !== undefined) {
-      if (!(options.initialParams instanceof Float64Array) || options.initialParams.length !== M)
+      if (!isFloat64Array(options.initialParams) || options.initialParams.length !== M)
         throw typeError('options.initialParams', `a Float64Array of ${M} parameters`, options.initialParams);
       requireAllFinite('options.initialParams', options.initialParams);
       params = Float64Array.from(options.initialParams);
