@@ -143,7 +143,7 @@ export interface RawBinding {
     options: RawAssembleOptions,
     token?: RawCancelToken,
     onProgress?: ProgressCallback,
-  ): Promise<{ matrices: Partial<Record<RawKind, RawMatrix>>; seconds: number }>;
+  ): Promise<{ matrices: Partial<Record<RawKind, RawMatrix>>; seconds: number; allocationSeconds: number }>;
   evaluate(
     model: RawModel,
     params: Float64Array,
@@ -152,6 +152,19 @@ export interface RawBinding {
     options?: { perSample?: boolean },
   ): { loss: number; losses: Float64Array; outputs: Float64Array; gradient: Float64Array; perSampleGradients?: Float64Array };
   assemblyWorkspaceBytes(model: RawModel, N: number, kinds: RawKind[]): number;
+  /** Matrix-free H or G times `count` vectors (one after another, M each); see native/core/hvp.h. */
+  curvatureProducts(
+    model: RawModel,
+    params: Float64Array,
+    X: Float64Array,
+    y: Int32Array,
+    options: { kind: 'hessian' | 'ggn'; samples?: Int32Array },
+    vectors: Float64Array,
+    count: number,
+    token?: RawCancelToken,
+    onProgress?: ProgressCallback,
+  ): Promise<Float64Array>;
+  productsWorkspaceBytes(model: RawModel, B: number, count: number): number;
   eigenWorkspaceBytes(n: number, dtype: RawDtype, options: { vectors?: boolean; first?: number; last?: number }): number;
   dsyevdWorkspaceQuery(n: number): number;
   benchmarkGemm(m: number, n: number, k: number): number;
