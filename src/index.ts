@@ -6,3 +6,4 @@ export * from './engine/spectrum';
 export { availableMemoryBytes, formatBytes } from './engine/memory';
 export { AbortError, InputError } from './util/errors';
 export * from './train';
+export * as approx from './approx';

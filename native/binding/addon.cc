@@ -11,6 +11,7 @@
 #include "curvature_functions.h"
 #include "js_errors.h"
 #include "matrix_wrap.h"
+#include "operator_functions.h"
 #include "train_functions.h"
 
 namespace hlnode {
@@ -71,6 +72,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("assemblyWorkspaceBytes", Napi::Function::New<AssemblyWorkspaceBytes>(env, "assemblyWorkspaceBytes"));
   exports.Set("eigenWorkspaceBytes", Napi::Function::New<EigenWorkspaceBytes>(env, "eigenWorkspaceBytes"));
   exports.Set("dsyevdWorkspaceQuery", Napi::Function::New<DsyevdWorkspaceQuery>(env, "dsyevdWorkspaceQuery"));
+  exports.Set("curvatureProducts", Napi::Function::New<CurvatureProducts>(env, "curvatureProducts"));
+  exports.Set("productsWorkspaceBytes", Napi::Function::New<ProductsWorkspaceBytes>(env, "productsWorkspaceBytes"));
   exports.Set("trainSegment", Napi::Function::New<TrainSegment>(env, "trainSegment"));
   exports.Set("trainMany", Napi::Function::New<TrainMany>(env, "trainMany"));
   exports.Set("evaluateMany", Napi::Function::New<EvaluateMany>(env, "evaluateMany"));

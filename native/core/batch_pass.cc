@@ -89,8 +89,8 @@ void BatchPass::gemm_tn(Index out, Index in, Index n, double scale, const double
 }
 
 void BatchPass::forward(const double* params, const DataView& data, const std::int32_t* rows, Index count) {
-  require(count >= 1 && count <= max_batch_, "batch of " + std::to_string(count) + " rows outside [1, " +
-                                                  std::to_string(max_batch_) + "]");
+  if (count < 1 || count > max_batch_)  // (message built only on failure: this runs every step)
+    fail(ErrorKind::InvalidArgument, "batch of " + std::to_string(count) + " rows outside [1, " + std::to_string(max_batch_) + "]");
   const Index n0 = spec_.inputs(), L = spec_.depth();
   for (Index i = 0; i < count; ++i) {
     const Index src = rows ? rows[i] : i;

@@ -9,8 +9,10 @@ import { AbortError, InputError } from '../util/errors';
 import * as analyze from './commands/analyze';
 import * as train from './commands/train';
 import * as interpolate from './commands/interpolate';
+import * as compare from './commands/compare';
 
 export const COMMANDS: { register(program: Command): void }[] = [analyze, train, interpolate];
+COMMANDS.push(compare);
 
 export function buildProgram(): Command {
   const program = new Command();

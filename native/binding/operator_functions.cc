@@ -1,0 +1,107 @@
+#include "operator_functions.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "../core/hvp.h"
+#include "js_convert.h"
+#include "js_errors.h"
+#include "promise_worker.h"
+
+namespace hlnode {
+
+namespace {
+
+class ProductsWorker : public PromiseWorker {
+ public:
+  ProductsWorker(const Napi::CallbackInfo& info, hl::MlpSpec spec, F64View params, F64View X, I32View y,
+                 hl::ProductRequest req, F64View V, hl::Index k)
+      : PromiseWorker(info.Env(), "hessian-lab:products", info[7], info[8]), spec_(std::move(spec)), params_(params),
+        X_(X), y_(y), req_(req), V_(V), k_(k) {
+    // params, X, y, options (holds samples) and the vectors are read in place: keep them alive.
+    for (int i = 1; i <= 5; ++i) Keep(info[i]);
+  }
+
+ protected:
+  void Run(const hl::Control& control) override {
+    const hl::Index M = hl::ParamLayout(spec_).size();
+    out_.assign(k_ * M, 0.0);
+    hl::curvature_products(spec_, params_.data, {X_.data, y_.data, static_cast<hl::Index>(y_.length)}, req_, V_.data,
+                           k_, out_.data(), control);
+  }
+  Napi::Value Resolve(Napi::Env env) override { return to_float64_array(env, std::move(out_)); }
+
+ private:
+  hl::MlpSpec spec_;
+  F64View params_, X_;
+  I32View y_;
+  hl::ProductRequest req_;
+  F64View V_;
+  hl::Index k_;
+  std::vector<double> out_;
+};
+
+// The products are called hundreds of times on the same inputs: check them with plain loops and
+// let hl::validate_inputs (which builds its message strings for every entry) word the error only
+// when something is wrong. On 784 x 1000 inputs that is ~1 ms instead of ~60 ms per call.
+void validate_quickly(const hl::MlpSpec& spec, F64View params, F64View X, I32View y) {
+  bool ok = static_cast<hl::Index>(params.length) == hl::ParamLayout(spec).size() && y.length >= 1;
+  for (size_t i = 0; ok && i < params.length; ++i) ok = std::isfinite(params.data[i]);
+  for (size_t i = 0; ok && i < X.length; ++i) ok = std::isfinite(X.data[i]);
+  const std::int32_t classes = static_cast<std::int32_t>(spec.classes());
+  for (size_t i = 0; ok && i < y.length; ++i) ok = y.data[i] >= 0 && y.data[i] < classes;
+  if (!ok) {
+    hl::validate_inputs(spec, params.data, static_cast<hl::Index>(params.length),
+                        {X.data, y.data, static_cast<hl::Index>(y.length)});
+    hl::fail(hl::ErrorKind::InvalidArgument, "invalid model inputs");  // not reached: validate_inputs throws
+  }
+}
+
+}  // namespace
+
+Napi::Value CurvatureProducts(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    hl::MlpSpec spec = parse_spec(info[0]);
+    F64View params = float64_view(info[1], "params"), X = float64_view(info[2], "X");
+    I32View y = int32_view(info[3], "y");
+    const hl::Index n0 = spec.inputs(), M = hl::ParamLayout(spec).size();
+    hl::require(X.length == y.length * static_cast<size_t>(n0),
+                "X must have N * " + std::to_string(n0) + " entries for N = " + std::to_string(y.length) +
+                    " labels; received " + std::to_string(X.length));
+    validate_quickly(spec, params, X, y);
+    if (!info[4].IsObject()) throw_type(env, "options", "an object {kind, samples?}");
+    Napi::Object o = info[4].As<Napi::Object>();
+    hl::ProductRequest req;
+    const std::string kind = get_string(o, "kind", "hessian");
+    hl::require(kind == "hessian" || kind == "ggn", "kind must be hessian | ggn; received " + kind);
+    req.kind = kind == "ggn" ? hl::ProductKind::GaussNewton : hl::ProductKind::Hessian;
+    if (o.Has("samples") && !o.Get("samples").IsUndefined()) {
+      I32View s = int32_view(o.Get("samples"), "samples");
+      req.samples = s.data;
+      req.sample_count = static_cast<hl::Index>(s.length);
+      hl::require(req.sample_count >= 1, "samples must hold at least 1 index");
+    }
+    F64View V = float64_view(info[5], "vectors");
+    if (!info[6].IsNumber()) throw_type(env, "count", "a number");
+    const hl::Index k = info[6].As<Napi::Number>().Int64Value();
+    hl::require(k >= 1 && V.length == static_cast<size_t>(k * M),
+                "vectors must hold count * M = " + std::to_string(k) + " * " + std::to_string(M) + " entries; received " +
+                    std::to_string(V.length));
+    auto* w = new ProductsWorker(info, std::move(spec), params, X, y, req, V, k);
+    return w->Queue();
+  });
+}
+
+Napi::Value ProductsWorkspaceBytes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    hl::MlpSpec spec = parse_spec(info[0]);
+    if (!info[1].IsNumber() || !info[2].IsNumber()) throw_type(env, "B, count", "numbers");
+    return Napi::Number::New(env, hl::products_workspace_bytes(spec, info[1].As<Napi::Number>().Int64Value(),
+                                                               info[2].As<Napi::Number>().Int64Value()));
+  });
+}
+
+}  // namespace hlnode
