@@ -2,21 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { main } from '../src/cli/main';
-
-const run = async (...args: string[]) => {
-  let stderr = '';
-  const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += chunk.toString();
-    return true;
-  });
-  try {
-    const code = await main(['node', 'hessian-lab', ...args]);
-    return { code, stderr };
-  } finally {
-    spy.mockRestore();
-  }
-};
+import { runCli as run } from './helpers/cli';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hl-cli-train-'));
 const write = (name: string, obj: unknown) => {
@@ -80,4 +66,28 @@ test.each([
 test('train without --config or with a missing file is a usage error', async () => {
   expect((await run('train', '--out', path.join(dir, 'x'))).code).toBe(2);
   expect((await run('train', '--config', path.join(dir, 'missing.json'), '--out', path.join(dir, 'x'))).stderr).toMatch(/no such file/);
+});
+
+describe('train from flags (no run.json)', () => {
+  it('trains the common single-phase case and writes a checkpoint', async () => {
+    const out = path.join(dir, 'flags-run');
+    const r = await run('train', '--layers', '2,6,2', '--data', 'two_blobs:N=60,std=0.3,seed=2', '--steps', '50', '--lr', '0.1', '--seed', '3', '--out', out);
+    expect(r.code).toBe(0);
+    const ck = JSON.parse(fs.readFileSync(path.join(out, 'checkpoint.json'), 'utf8'));
+    expect(ck.step).toBe(50);
+    expect(ck.seed).toBe(3);
+    expect(ck.model.layers).toEqual([2, 6, 2]);
+  });
+
+  it.each([
+    [['--layers', '2,6,2', '--data', 'two_blobs:N=60,std=0.3', '--steps', '5'], /needs --lr/],
+    [['--layers', '2,6,2', '--data', 'two_blobs:N=60,std=0.3', '--steps', '5', '--lr', 'fast'], /--lr must be a number/],
+    [['--layers', '2,x,2', '--data', 'two_blobs:N=60,std=0.3', '--steps', '5', '--lr', '0.1'], /layers/],
+    [['--layers', '2,6,2', '--data', 'two_blobs:N60', '--steps', '5', '--lr', '0.1'], /key=value/],
+    [['--layers', '2,6,2', '--data', 'two_blobs:N=60,std=0.3', '--steps', '5', '--lr', '0.1', '--config', 'x.json'], /not both/],
+  ])('bad flags %j → exit 2', async (args, message) => {
+    const r = await run('train', ...(args as string[]), '--out', path.join(dir, 'never'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message as RegExp);
+  });
 });

@@ -2,22 +2,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { main } from '../src/cli/main';
+import { runCli } from './helpers/cli';
 import { computeCurvature, MlpSpec, parameterCount } from '../src';
 import { writeNpy, readNpy } from '../src/io/npy';
 import { fixture, maxAbsDiff } from './helpers/fixtures';
 
-async function run(args: string[]): Promise<{ code: number; stderr: string }> {
-  const chunks: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  (process.stderr as unknown as { write: (s: string) => boolean }).write = (s: string) => (chunks.push(String(s)), true);
-  try {
-    const code = await main(['node', 'hessian-lab', ...args]);
-    return { code, stderr: chunks.join('') };
-  } finally {
-    (process.stderr as unknown as { write: typeof write }).write = write;
-  }
-}
+const run = (args: string[]) => runCli(...args);
 
 const model: MlpSpec = { layers: [4, 5, 3], activation: 'tanh', loss: 'cross_entropy' };
 const f = fixture(model, 12, 21, 0.8);

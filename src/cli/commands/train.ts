@@ -13,8 +13,9 @@ import { readConfigFile, ResolvedConfig, totalSteps } from '../../train/config';
 import { DivergenceError, train } from '../../train/train';
 import { progressBar } from '../progress';
 import { onInterrupt } from '../signals';
+import { configFromFlags, hasConfigFlags, TrainConfigFlags } from '../trainFlags';
 
-interface TrainFlags {
+interface TrainFlags extends TrainConfigFlags {
   config?: string;
   out: string;
   resume?: boolean;
@@ -29,11 +30,15 @@ export function parseThreads(text: string | undefined): number | undefined {
 }
 
 function configFor(flags: TrainFlags): ResolvedConfig {
+  if (hasConfigFlags(flags)) {
+    if (flags.config !== undefined) throw new InputError('give either --config FILE or the run flags (--layers, --data, --steps, --lr, ...), not both');
+    return configFromFlags(flags);
+  }
   if (flags.config !== undefined) {
     if (!fs.existsSync(flags.config)) throw new InputError(`--config ${flags.config}: no such file`);
     return readConfigFile(flags.config);
   }
-  if (!flags.resume) throw new InputError('give --config FILE (or --resume to continue the run in --out)');
+  if (!flags.resume) throw new InputError('give --config FILE, or run flags (--layers, --data, --steps, --lr), or --resume to continue the run in --out');
   return loadCheckpoint(flags.out).config;
 }
 
@@ -77,6 +82,20 @@ export function register(program: Command): void {
     .option('--config <file>', 'run.json (schema: src/train/config.ts)')
     .requiredOption('--out <dir>', 'checkpoint directory: params.npy, momentum.npy, checkpoint.json, metrics.jsonl')
     .option('--resume', 'continue from the checkpoint in --out')
+    .option('--layers <sizes>', 'without --config: layer sizes, e.g. 2,10,10,2')
+    .option('--activation <name>', 'relu | tanh | sigmoid | linear (default relu)')
+    .option('--loss <name>', 'cross_entropy | mse | logistic (default cross_entropy)')
+    .option('--no-bias', 'layers without biases')
+    .option('--data <spec>', 'dataset spec: kind:key=value,... (e.g. two_blobs:N=200,std=0.2,seed=1) or JSON')
+    .option('--init <scheme>', 'pytorch | glorot | he | sphere:RADIUS (default pytorch)')
+    .option('--seed <n>', 'seed of the init and the batch order (default 0)')
+    .option('--steps <n>', 'iterations (one phase)')
+    .option('--lr <x>', 'learning rate')
+    .option('--batch-size <b>', 'SGD mini-batch size (default: full-batch GD)')
+    .option('--momentum <mu>', 'momentum (PyTorch convention, default 0)')
+    .option('--record-every <k>', 'steps between metric records (default 100)')
+    .option('--checkpoint-every <k>', 'steps between checkpoints (default 1000)')
+    .option('--stop-grad-norm <g>', 'stop when the full-batch gradient norm is <= g')
     .option('--threads <n>', 'threads for OpenBLAS (default: all cores)')
     .action(async (flags: TrainFlags) => run(flags));
 }
