@@ -77,6 +77,12 @@ describe('train from flags (no run.json)', () => {
     expect(ck.step).toBe(50);
     expect(ck.seed).toBe(3);
     expect(ck.model.layers).toEqual([2, 6, 2]);
+    // analyze takes the checkpoint instead of a case file (data rebuilt from the stored spec)
+    const a = await run('analyze', '--checkpoint', out, '--out', path.join(dir, 'flags-analysis'), '--matrices', 'hessian');
+    expect(a.code).toBe(0);
+    const analysis = JSON.parse(fs.readFileSync(path.join(dir, 'flags-analysis', 'analysis.json'), 'utf8'));
+    expect(analysis.parameters).toBe(2 * 6 + 6 + 6 * 2 + 2);
+    expect(analysis.hessian.eigenvalues).toHaveLength(32);
   });
 
   it.each([

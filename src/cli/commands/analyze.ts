@@ -10,6 +10,7 @@ import { Command, Option } from 'commander';
 import { analyzeNetwork } from '../../engine/analysis';
 import { MATRIX_NAMES, MatrixName } from '../../engine/curvature';
 import { writeJsonAtomic } from '../../io/atomic';
+import { caseFromCheckpoint } from '../../train/checkpoint';
 import { InputError } from '../../util/errors';
 import { loadCase, loadNpyCase, NetworkCase } from '../inputs';
 import { progressBar } from '../progress';
@@ -38,19 +39,12 @@ export function parseMatrixList(list: string): MatrixName[] {
   return [...new Set(names)] as MatrixName[];
 }
 
-/** Checkpoint loading lives with training; required lazily so analyze works without it. */
-function loadCheckpointCase(dir: string): NetworkCase {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { caseFromCheckpoint } = require('../../train/checkpoint') as { caseFromCheckpoint(dir: string): NetworkCase };
-  return caseFromCheckpoint(dir);
-}
-
 export function readNetworkCase(flags: AnalyzeFlags): NetworkCase {
   const npyFlags = [flags.model, flags.params, flags.inputs, flags.labels];
   const sources = [flags.case !== undefined, flags.checkpoint !== undefined, npyFlags.some((f) => f !== undefined)].filter(Boolean).length;
   if (sources !== 1) throw new InputError('give exactly one input: --case FILE, --checkpoint DIR, or --model/--params/--inputs/--labels');
   if (flags.case !== undefined) return loadCase(flags.case);
-  if (flags.checkpoint !== undefined) return loadCheckpointCase(flags.checkpoint);
+  if (flags.checkpoint !== undefined) return caseFromCheckpoint(flags.checkpoint);
   if (npyFlags.some((f) => f === undefined)) throw new InputError('.npy input needs all of --model, --params, --inputs, --labels');
   return loadNpyCase({ model: flags.model!, params: flags.params!, inputs: flags.inputs!, labels: flags.labels! });
 }
