@@ -3,23 +3,12 @@
  * 100-30-30-10 on N = 1000 (vectors/s at block sizes 1, 8, 32, beside the dense H·V product of the
  * same block), and the time of Lanczos top-20 (matrix-free, tol 1e-8) vs the exact route
  * (assembly + full eigensolve) at M = 7,960 (784-10-10, N = 1000).
- * Runs the TypeScript sources through typescript.transpileModule (no dist/ build needed).
+ * Uses the compiled dist/ (./setup.sh or npm run build).
  * `node bench/approx.js` or `await require('./approx.js').run()`. Read ratios: the machine is shared.
  */
 const fs = require('fs');
 const path = require('path');
 
-function registerTs() {
-  if (require.extensions['.ts']) return;
-  const ts = require('typescript');
-  require.extensions['.ts'] = (module, filename) => {
-    const out = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-      fileName: filename,
-    });
-    module._compile(out.outputText, filename);
-  };
-}
 
 function lcg(seed) {
   let s = seed >>> 0;
@@ -44,9 +33,8 @@ function network(layers, N, seed) {
 }
 
 async function run() {
-  registerTs();
-  const { curvatureOperator, denseOperator, lanczosEigen } = require('../src/approx');
-  const { computeCurvature } = require('../src/engine/curvature');
+  const { curvatureOperator, denseOperator, lanczosEigen } = require('../dist/approx');
+  const { computeCurvature } = require('../dist/engine/curvature');
   const lines = [];
   {
     const net = network([100, 30, 30, 10], 1000, 7);
