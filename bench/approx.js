@@ -6,8 +6,6 @@
  * Uses the compiled dist/ (./setup.sh or npm run build).
  * `node bench/approx.js` or `await require('./approx.js').run()`. Read ratios: the machine is shared.
  */
-const fs = require('fs');
-const path = require('path');
 
 
 function lcg(seed) {
