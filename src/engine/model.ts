@@ -17,7 +17,7 @@ export type Loss = (typeof LOSSES)[number];
 
 export interface MlpSpec {
   /** Layer sizes [d0, d1, ..., dL]: inputs, hidden widths, outputs. */
-  layers: number[];
+  layers: readonly number[];
   activation: Activation;
   loss: Loss;
   /** Bias on every layer (default true). */
@@ -98,5 +98,5 @@ export function parameterName(model: MlpSpec, j: number): string {
 }
 
 export function toRawModel(model: Required<MlpSpec>): RawModel {
-  return { layers: model.layers, activation: model.activation, loss: model.loss, bias: model.bias };
+  return { layers: [...model.layers], activation: model.activation, loss: model.loss, bias: model.bias };
 }

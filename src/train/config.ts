@@ -49,7 +49,8 @@ export interface Phase {
 
 export interface TrainConfig {
   model: MlpSpec;
-  data: DatasetSpec;
+  /** A dataset spec: the full `spec` of a Dataset, or just its kind and the options that differ from the defaults. */
+  data: DatasetSpec | ({ kind: DatasetSpec['kind'] } & Record<string, unknown>);
   init?: InitSpec;
   seed?: number;
   phases: PhaseConfig[];

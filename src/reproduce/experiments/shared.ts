@@ -1,0 +1,106 @@
+/**
+ * Small helpers shared by experiments E3, E6 and P2–P6: sizes per preset (with the test-only
+ * 'tiny' mode), one resumable training run, verdict assembly, and a few numbers every page shows.
+ * The trained-network spectra live in ./spectra.ts and the S16 blob setup in ./shared-s16.ts.
+ */
+import type { Dataset } from '../../data/dataset';
+import type { MlpSpec } from '../../engine/model';
+import type { ClaimVerdict, Table, Verdict } from '../../report/html';
+import { MetricRecord, train, TrainConfig } from '../../train';
+import type { ExperimentContext } from '../types';
+
+/** 'tiny' is the size the tests run at; the runner only ever passes 'quick' or 'paper'. */
+export type Size = 'tiny' | 'quick' | 'paper';
+
+export function sizeOf(ctx: Pick<ExperimentContext, 'preset'>): Size {
+  const p = ctx.preset as string;
+  return p === 'tiny' ? 'tiny' : p === 'paper' ? 'paper' : 'quick';
+}
+
+/** The entry of `table` for this run's size. */
+export function bySize<T>(ctx: Pick<ExperimentContext, 'preset'>, table: Record<Size, T>): T {
+  return table[sizeOf(ctx)];
+}
+
+export interface TrainedRun {
+  params: Float64Array;
+  metrics: MetricRecord[];
+  steps: number;
+  stopped: string;
+  seconds: number;
+}
+
+/**
+ * One training run as a resumable step. `initialParams` starts from given weights (the SB phase
+ * of E6, GD and SGD from one point in P6); progress is reported under `stage`.
+ */
+export function trainedRun(
+  ctx: ExperimentContext,
+  key: string,
+  stage: string,
+  config: TrainConfig,
+  dataset: Dataset,
+  initialParams?: Float64Array,
+): Promise<TrainedRun> {
+  return ctx.step(key, async () => {
+    const r = await train(config, {
+      dataset,
+      initialParams,
+      signal: ctx.signal,
+      onProgress: (_s, f) => ctx.progress(stage, f),
+    });
+    return { params: r.params, metrics: r.metrics, steps: r.step, stopped: String(r.stopped), seconds: r.seconds };
+  });
+}
+
+/** The last metric record of a run (every run records step 0 and its last step). */
+export function last(run: TrainedRun): MetricRecord {
+  return run.metrics[run.metrics.length - 1];
+}
+
+export function mlp(layers: number[]): Required<MlpSpec> {
+  return { layers, activation: 'relu', loss: 'cross_entropy', bias: true };
+}
+
+export function verdict(
+  claim: number | string,
+  text: string,
+  v: Verdict,
+  ours: string,
+  paper: string,
+  rule: string,
+  section: string,
+): ClaimVerdict {
+  return { claim, text, verdict: v, ours, paper, rule, section };
+}
+
+/**
+ * S16-only statements have no number among PAPER.md's ten claims, so the report's claim table
+ * (verdicts.ts mergeVerdicts) leaves them out; their pages show them as this one-row table.
+ */
+export function verdictTable(v: ClaimVerdict): Table {
+  return { caption: `Check of the S16 statement (not one of the ten numbered claims): ${v.text}`, columns: ['verdict', 'ours', 'S16', 'rule'], rows: [[v.verdict, v.ours, v.paper, v.rule]] };
+}
+
+/** Largest relative deviation from the mean: max_i |x_i − mean| / mean (0 for one value). */
+export function maxRelativeDeviation(values: number[]): number {
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  return Math.max(...values.map((v) => Math.abs(v - mean) / Math.abs(mean)));
+}
+
+/** Numbers for text: 3 significant digits, exponent form when tiny or huge. */
+export function fmt(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  return a !== 0 && (a < 1e-3 || a >= 1e5) ? x.toExponential(2) : String(Number(x.toPrecision(3)));
+}
+
+export function pct(x: number): string {
+  return `${Number((100 * x).toPrecision(3))}%`;
+}
+
+/** Equally spaced α from `from` to `to` inclusive (22 points on [−1, 2] gives the paper's grid). */
+export function alphaGrid(from: number, to: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => (i === count - 1 ? to : from + ((to - from) * i) / (count - 1)));
+}
+
