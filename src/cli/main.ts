@@ -10,9 +10,11 @@ import * as analyze from './commands/analyze';
 import * as train from './commands/train';
 import * as interpolate from './commands/interpolate';
 import * as compare from './commands/compare';
+import * as reproduce from './commands/reproduce';
 
 export const COMMANDS: { register(program: Command): void }[] = [analyze, train, interpolate];
 COMMANDS.push(compare);
+COMMANDS.push(reproduce);
 
 export function buildProgram(): Command {
   const program = new Command();
