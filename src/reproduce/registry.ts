@@ -16,6 +16,7 @@ import { experiment as P4 } from './experiments/P4';
 import { experiment as P5 } from './experiments/P5';
 import { experiment as P6 } from './experiments/P6';
 import { experiment as A1 } from './experiments/A1';
+import { experiment as L1 } from './experiments/L1';
 
 export const REGISTRY: readonly Experiment[] = [
   E1,
@@ -23,6 +24,7 @@ export const REGISTRY: readonly Experiment[] = [
   E3,
   E5,
   E6,
+  L1,
   P2,
   P3,
   P4,
