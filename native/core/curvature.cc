@@ -425,11 +425,25 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
                       Y.data(), nk * cc, 0.0, slab.data(), nk * cc);
         }
         if (narrow_r) {
-          // R's slab: zero except the columns of later layers, which get their own GEMM.
+          // R's slab is zero except where its K-term lives: weights of layers m > l, and for
+          // m = l + 1 only the column s = p (K = d a_l / d z_l is diagonal there); bias columns
+          // vanish (K[bias, p] = 0). Those columns get their own GEMM and are copied into place.
           std::vector<Run> later;
+          std::vector<Index> target;  // slab column of each later run
           Index ccr = 0;
-          for (const Run& run : chunk)
-            if (run.m > l) { later.push_back(run); later.back().col = ccr; ccr += run.length(); }
+          for (const Run& run : chunk) {
+            if (run.m <= l || run.bias) continue;
+            Run r = run;
+            if (run.m == l + 1) {
+              if (u.p < run.s0 || u.p >= run.s1) continue;
+              r.s0 = u.p;
+              r.s1 = u.p + 1;
+            }
+            r.col = ccr;
+            ccr += r.length();
+            later.push_back(r);
+            target.push_back(run.col + (r.s0 - run.s0));
+          }
           slab_r.assign(rows * cc, 0.0);
           if (ccr > 0) {
             Y_r.resize(N * ccr);
@@ -437,13 +451,9 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
             build_y(ctx_r, l, u.p, later, ccr, Y_r.data());
             cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, ccr, N, 1.0 / double(N), Abar.data(), rows,
                         Y_r.data(), ccr, 0.0, gemm_r.data(), ccr);
-            size_t j = 0;
-            for (const Run& run : chunk) {
-              if (run.m <= l) continue;
+            for (size_t j = 0; j < later.size(); ++j)
               for (Index q = 0; q < rows; ++q)
-                std::copy_n(gemm_r.data() + q * ccr + later[j].col, run.length(), slab_r.data() + q * cc + run.col);
-              ++j;
-            }
+                std::copy_n(gemm_r.data() + q * ccr + later[j].col, later[j].length(), slab_r.data() + q * cc + target[j]);
           }
         }
         // Where each requested kind's slab is: its section of the shared GEMM, R's own, or G + R.
