@@ -8,27 +8,7 @@
  */
 
 
-function lcg(seed) {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5);
-}
-
-async function seconds(work) {
-  const t = process.hrtime.bigint();
-  const r = await work();
-  return [Number(process.hrtime.bigint() - t) / 1e9, r];
-}
-
-function network(layers, N, seed) {
-  const model = { layers, activation: 'relu', loss: 'cross_entropy', bias: true };
-  let M = 0;
-  for (let l = 1; l < layers.length; l++) M += layers[l] * layers[l - 1] + layers[l];
-  const r = lcg(seed);
-  const params = new Float64Array(M).map(() => r() * 0.3);
-  const X = new Float64Array(N * layers[0]).map(() => r());
-  const y = new Int32Array(N).map((_, i) => i % layers[layers.length - 1]);
-  return { model, params, data: { X, y }, M };
-}
+const { lcg, seconds, network } = require('./common');
 
 async function run() {
   const { curvatureOperator, denseOperator, lanczosEigen } = require('../dist/approx');

@@ -8,35 +8,15 @@
  * cost, not the algorithm's. Wall times with allocation are printed too. Read ratios, not seconds: the machine may be shared.
  * `node bench/engine.js` or `await require('./engine.js').run()`.
  */
-const path = require('path');
-
-function addon() {
-  return require(process.env.HESSIAN_LAB_ADDON || path.join(__dirname, '..', 'build', 'Release', 'hessian_lab.node'));
-}
-
-function lcg(seed) {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5);
-}
-
-async function seconds(work) {
-  const t = process.hrtime.bigint();
-  const r = await work();
-  return [Number(process.hrtime.bigint() - t) / 1e9, r];
-}
+const { addon, network, seconds } = require('./common');
 
 async function run() {
   const b = addon();
   const lines = [`engine: ${b.threads()} threads, 64-bit LAPACK (lapack_int = ${b.lapackIntegerBits} bits)`];
   const N = 1000;
   for (const layers of [[100, 30, 30, 10], [784, 10, 10]]) {
-    const model = { layers, activation: 'relu', loss: 'cross_entropy', bias: true };
-    let M = 0;
-    for (let l = 1; l < layers.length; l++) M += layers[l] * layers[l - 1] + layers[l];
-    const r = lcg(7);
-    const params = new Float64Array(M).map(() => r() * 0.3);
-    const X = new Float64Array(N * layers[0]).map(() => r());
-    const y = new Int32Array(N).map((_, i) => i % 10);
+    const { model, params, data, M } = network(layers, N, 7);
+    const { X, y } = data;
     const kinds = ['hessian', 'ggn', 'residual'];
     const [cold, first] = await seconds(() => b.assemble(model, params, X, y, { kinds }));
     for (const k of kinds) first.matrices[k].dispose();

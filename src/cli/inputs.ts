@@ -9,7 +9,18 @@ import { MlpSpec, normalizeModel } from '../engine/model';
 import { readNpy } from '../io/npy';
 import { readJson } from '../io/atomic';
 import { toInt32Labels } from '../io/labels';
+import { caseFromCheckpoint } from '../train/checkpoint';
 import { InputError } from '../util/errors';
+
+/** The input flags shared by the commands that take one network (analyze, compare). */
+export interface NetworkInputFlags {
+  case?: string;
+  checkpoint?: string;
+  model?: string;
+  params?: string;
+  inputs?: string;
+  labels?: string;
+}
 
 export interface NetworkCase {
   model: Required<MlpSpec>;
@@ -135,4 +146,15 @@ export function loadNpyCase(files: { model: string; params: string; inputs: stri
     fail(files.inputs, `inputs must have shape (${y.length}, ${d0}) (N labels x layers[0]); received (${X.shape.join(', ')})`);
   }
   return { model, params, data: { X: X.data, y }, ignoredKeys: [] };
+}
+
+/** The network a command works on: exactly one of a case file, a checkpoint, or .npy files + model JSON. */
+export function readNetworkCase(flags: NetworkInputFlags): NetworkCase {
+  const npyFlags = [flags.model, flags.params, flags.inputs, flags.labels];
+  const sources = [flags.case !== undefined, flags.checkpoint !== undefined, npyFlags.some((f) => f !== undefined)].filter(Boolean).length;
+  if (sources !== 1) throw new InputError('give exactly one input: --case FILE, --checkpoint DIR, or --model/--params/--inputs/--labels');
+  if (flags.case !== undefined) return loadCase(flags.case);
+  if (flags.checkpoint !== undefined) return caseFromCheckpoint(flags.checkpoint);
+  if (npyFlags.some((f) => f === undefined)) throw new InputError('.npy input needs all of --model, --params, --inputs, --labels');
+  return loadNpyCase({ model: flags.model!, params: flags.params!, inputs: flags.inputs!, labels: flags.labels! });
 }

@@ -10,19 +10,12 @@ import { Command, Option } from 'commander';
 import { analyzeNetwork } from '../../engine/analysis';
 import { MATRIX_NAMES, MatrixName } from '../../engine/curvature';
 import { writeJsonAtomic } from '../../io/atomic';
-import { caseFromCheckpoint } from '../../train/checkpoint';
 import { InputError } from '../../util/errors';
-import { loadCase, loadNpyCase, NetworkCase } from '../inputs';
+import { NetworkInputFlags, readNetworkCase } from '../inputs';
 import { progressBar } from '../progress';
 import { onInterrupt } from '../signals';
 
-interface AnalyzeFlags {
-  case?: string;
-  checkpoint?: string;
-  model?: string;
-  params?: string;
-  inputs?: string;
-  labels?: string;
+interface AnalyzeFlags extends NetworkInputFlags {
   out: string;
   dtype: 'float64' | 'float32';
   matrices: string;
@@ -39,15 +32,6 @@ export function parseMatrixList(list: string): MatrixName[] {
   return [...new Set(names)] as MatrixName[];
 }
 
-export function readNetworkCase(flags: AnalyzeFlags): NetworkCase {
-  const npyFlags = [flags.model, flags.params, flags.inputs, flags.labels];
-  const sources = [flags.case !== undefined, flags.checkpoint !== undefined, npyFlags.some((f) => f !== undefined)].filter(Boolean).length;
-  if (sources !== 1) throw new InputError('give exactly one input: --case FILE, --checkpoint DIR, or --model/--params/--inputs/--labels');
-  if (flags.case !== undefined) return loadCase(flags.case);
-  if (flags.checkpoint !== undefined) return caseFromCheckpoint(flags.checkpoint);
-  if (npyFlags.some((f) => f === undefined)) throw new InputError('.npy input needs all of --model, --params, --inputs, --labels');
-  return loadNpyCase({ model: flags.model!, params: flags.params!, inputs: flags.inputs!, labels: flags.labels! });
-}
 
 async function run(flags: AnalyzeFlags): Promise<void> {
   const input = readNetworkCase(flags);

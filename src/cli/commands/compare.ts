@@ -14,15 +14,9 @@ import { writeFileAtomic, writeJsonAtomic } from '../../io/atomic';
 import { InputError } from '../../util/errors';
 import { progressBar } from '../progress';
 import { onInterrupt } from '../signals';
-import { readNetworkCase } from './analyze';
+import { NetworkInputFlags, readNetworkCase } from '../inputs';
 
-interface CompareFlags {
-  case?: string;
-  checkpoint?: string;
-  model?: string;
-  params?: string;
-  inputs?: string;
-  labels?: string;
+interface CompareFlags extends NetworkInputFlags {
   out: string;
   matrix: 'hessian' | 'ggn';
   methods: string;
@@ -50,7 +44,7 @@ export function parseMethodList(list: string): MethodName[] {
 }
 
 async function run(flags: CompareFlags): Promise<void> {
-  const input = readNetworkCase({ ...flags, dtype: 'float64', matrices: flags.matrix });
+  const input = readNetworkCase(flags);
   const methods = parseMethodList(flags.methods);
   const k = positiveInteger('--k', flags.k);
   const seed = positiveInteger('--seed', flags.seed, 0);
