@@ -32,6 +32,13 @@ bool get_bool(const Napi::Object& o, const char* key, bool fallback) {
   return v.As<Napi::Boolean>().Value();
 }
 
+double get_number(const Napi::Object& o, const char* key, double fallback) {
+  if (!o.Has(key) || o.Get(key).IsUndefined()) return fallback;
+  Napi::Value v = o.Get(key);
+  if (!v.IsNumber()) throw_type(o.Env(), key, "a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
 std::string get_string(const Napi::Object& o, const char* key, const std::string& fallback) {
   if (!o.Has(key) || o.Get(key).IsUndefined()) return fallback;
   Napi::Value v = o.Get(key);

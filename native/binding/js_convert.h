@@ -21,6 +21,7 @@ I32View int32_view(const Napi::Value& v, const std::string& param);
 hl::MlpSpec parse_spec(const Napi::Value& v);
 hl::Index get_index(const Napi::Object& o, const char* key, hl::Index fallback);
 bool get_bool(const Napi::Object& o, const char* key, bool fallback);
+double get_number(const Napi::Object& o, const char* key, double fallback);
 std::string get_string(const Napi::Object& o, const char* key, const std::string& fallback);
 
 /// Moves a vector into a Float64Array backed by an external buffer (no copy).

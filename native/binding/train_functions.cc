@@ -41,13 +41,6 @@ DataInput read_data(const hl::MlpSpec& spec, const Napi::Value& X, const Napi::V
   return d;
 }
 
-double get_number(const Napi::Object& o, const char* key, double fallback) {
-  if (!o.Has(key) || o.Get(key).IsUndefined()) return fallback;
-  Napi::Value v = o.Get(key);
-  if (!v.IsNumber()) throw_type(o.Env(), key, "a number");
-  return v.As<Napi::Number>().DoubleValue();
-}
-
 hl::TrainOptions read_train_options(const Napi::Object& o) {
   Napi::Env env = o.Env();
   hl::TrainOptions opt;
@@ -249,8 +242,16 @@ class EvaluateManyWorker : public InPlaceWorker {
 };
 
 void require_finite(const F64View& v, const std::string& name) {
-  for (size_t j = 0; j < v.length; ++j)
-    hl::require(std::isfinite(v.data[j]), name + " must be finite; entry " + std::to_string(j) + " is not");
+  for (size_t j = 0; j < v.length; ++j)  // (message built only on failure: inits can hold millions)
+    if (!std::isfinite(v.data[j])) hl::fail(hl::ErrorKind::InvalidArgument, name + " must be finite; entry " + std::to_string(j) + " is not");
+}
+
+/// Number of M-vectors stored one after another in v (inits, a batch of parameter vectors), checked.
+Index vector_count(const F64View& v, Index M, const std::string& name, const char* what) {
+  hl::require(v.length >= static_cast<size_t>(M) && v.length % static_cast<size_t>(M) == 0,
+              name + " must hold " + what + " x " + std::to_string(M) + " entries; received " + std::to_string(v.length));
+  require_finite(v, name);
+  return static_cast<Index>(v.length) / M;
 }
 
 }  // namespace
@@ -290,9 +291,7 @@ Napi::Value TrainMany(const Napi::CallbackInfo& info) {
     hl::MlpSpec spec = parse_spec(info[0]);
     const Index M = hl::ParamLayout(spec).size();
     F64View inits = float64_view(info[1], "inits");
-    hl::require(inits.length >= static_cast<size_t>(M) && inits.length % static_cast<size_t>(M) == 0,
-                "inits must hold runs x " + std::to_string(M) + " entries; received " + std::to_string(inits.length));
-    require_finite(inits, "inits");
+    const Index runs = vector_count(inits, M, "inits", "runs");
     DataInput train = read_data(spec, info[2], info[3], "", false);
     DataInput test = read_data(spec, info[4], info[5], "test", true);
     if (!info[6].IsObject()) throw_type(env, "options", "an object");
@@ -301,7 +300,6 @@ Napi::Value TrainMany(const Napi::CallbackInfo& info) {
     hl::validate_phases(options.phases, static_cast<Index>(train.y.length));
     const Index threads = get_index(o, "threads", hl::thread_count());
     hl::require(threads >= 1 && threads <= 4096, "threads must be in [1, 4096]");
-    const Index runs = static_cast<Index>(inits.length) / M;
     auto* w = new TrainManyWorker(info, std::move(spec), train, test, std::move(options),
                                   std::vector<double>(inits.data, inits.data + inits.length), runs,
                                   static_cast<int>(threads));
@@ -315,12 +313,10 @@ Napi::Value EvaluateMany(const Napi::CallbackInfo& info) {
     hl::MlpSpec spec = parse_spec(info[0]);
     const Index M = hl::ParamLayout(spec).size();
     F64View params = float64_view(info[1], "params");
-    hl::require(params.length >= static_cast<size_t>(M) && params.length % static_cast<size_t>(M) == 0,
-                "params must hold count x " + std::to_string(M) + " entries; received " + std::to_string(params.length));
-    require_finite(params, "params");
+    const Index count = vector_count(params, M, "params", "count");
     DataInput data = read_data(spec, info[2], info[3], "", false);
     const bool gradient = info[4].IsObject() && get_bool(info[4].As<Napi::Object>(), "gradient", false);
-    auto* w = new EvaluateManyWorker(info, std::move(spec), params, static_cast<Index>(params.length) / M, data, gradient);
+    auto* w = new EvaluateManyWorker(info, std::move(spec), params, count, data, gradient);
     return w->Queue();
   });
 }

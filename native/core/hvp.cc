@@ -42,8 +42,9 @@ Batch gather(const MlpSpec& spec, const DataView& data, const ProductRequest& re
   b.y.resize(req.sample_count);
   for (Index t = 0; t < req.sample_count; ++t) {
     const Index i = req.samples[t];
-    require(i >= 0 && i < data.N, "samples[" + std::to_string(t) + "] must be a sample index in [0, " +
-                                      std::to_string(data.N - 1) + "]; received " + std::to_string(i));
+    if (i < 0 || i >= data.N)  // (message built only on failure: this runs once per sample per product)
+      fail(ErrorKind::InvalidArgument, "samples[" + std::to_string(t) + "] must be a sample index in [0, " +
+                                           std::to_string(data.N - 1) + "]; received " + std::to_string(i));
     std::copy(data.X + i * n0, data.X + (i + 1) * n0, b.X.data() + t * n0);
     b.y[t] = data.y[i];
   }

@@ -4,7 +4,7 @@
  * gives it a context, collects its result, writes DIR/<id>/results.json and figures, and builds
  * the report. Experiments never write outside ctx.dir and never print: they report progress.
  */
-import type { ClaimVerdict, ExperimentSection, Figure, KeyValue, Table, Timing } from '../report/html';
+import type { ClaimVerdict, Figure, KeyValue, Table } from '../report/html';
 
 export type Preset = 'quick' | 'paper';
 
@@ -54,6 +54,3 @@ export interface Experiment {
   description: string;
   run(ctx: ExperimentContext): Promise<ExperimentResult>;
 }
-
-/** What the runner turns a result into (timings come from ctx.time). */
-export type SectionFrom = (e: Experiment, r: ExperimentResult, timings: Timing[]) => ExperimentSection;
