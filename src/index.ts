@@ -1,5 +1,6 @@
 /** hessian-lab: exact Hessians of neural-network training losses, their spectra, and the paper's experiments. */
 export * from './engine/model';
+export * from './engine/modelSummary';
 export * from './engine/curvature';
 export * from './engine/matrix';
 export * from './engine/spectrum';

@@ -4,7 +4,7 @@
 #include <memory>
 #include <vector>
 
-#include "../core/curvature.h"
+#include "../core/model.h"
 #include "../core/dense_matrix.h"
 #include "../core/eigensolver.h"
 #include "js_convert.h"
@@ -17,7 +17,7 @@ namespace hlnode {
 namespace {
 
 struct ModelInputs {
-  hl::MlpSpec spec;
+  hl::ModelSpec spec;
   F64View params;
   F64View X;
   I32View y;
@@ -26,7 +26,7 @@ struct ModelInputs {
 
 // Reads (model, params, X, y) from info[0..3] and re-checks shapes and values.
 ModelInputs read_model_inputs(const Napi::CallbackInfo& info) {
-  ModelInputs in{parse_spec(info[0]), float64_view(info[1], "params"), float64_view(info[2], "X"),
+  ModelInputs in{parse_model(info[0]), float64_view(info[1], "params"), float64_view(info[2], "X"),
                  int32_view(info[3], "y")};
   const hl::Index n0 = in.spec.inputs();
   hl::require(in.X.length == in.y.length * static_cast<size_t>(n0),
@@ -68,7 +68,7 @@ class AssembleWorker : public PromiseWorker {
 
  protected:
   void Run(const hl::Control& control) override {
-    const hl::Index M = hl::ParamLayout(in_.spec).size();
+    const hl::Index M = in_.spec.param_count();
     const hl::Index rows = (req_.row_end < 0 ? M : req_.row_end) - req_.row_begin;
     const hl::Index cols = (req_.col_end < 0 ? M : req_.col_end) - req_.col_begin;
     // Allocation is timed apart: the kernel's first touch of fresh pages costs 0.2-2.6 s/GB
@@ -130,13 +130,13 @@ Napi::Value Evaluate(const Napi::CallbackInfo& info) {
   return guard(env, [&]() -> Napi::Value {
     ModelInputs in = read_model_inputs(info);
     const bool per_sample = info[4].IsObject() && get_bool(info[4].As<Napi::Object>(), "perSample", false);
-    hl::Pass pass = hl::run_pass(in.spec, in.params.data, in.data(), true);
+    hl::Evaluation e = hl::evaluate(in.spec, in.params.data, in.data(), per_sample);
     Napi::Object out = Napi::Object::New(env);
-    out.Set("loss", Napi::Number::New(env, pass.loss));
-    out.Set("gradient", to_float64_array(env, hl::gradient(in.spec, pass)));
-    if (per_sample) out.Set("perSampleGradients", to_float64_array(env, hl::per_sample_gradients(in.spec, pass)));
-    out.Set("outputs", to_float64_array(env, std::move(pass.Z[in.spec.depth()])));
-    out.Set("losses", to_float64_array(env, std::move(pass.losses)));
+    out.Set("loss", Napi::Number::New(env, e.loss));
+    out.Set("gradient", to_float64_array(env, std::move(e.gradient)));
+    if (per_sample) out.Set("perSampleGradients", to_float64_array(env, std::move(e.per_sample)));
+    out.Set("outputs", to_float64_array(env, std::move(e.outputs)));
+    out.Set("losses", to_float64_array(env, std::move(e.losses)));
     return out;
   });
 }
@@ -144,7 +144,7 @@ Napi::Value Evaluate(const Napi::CallbackInfo& info) {
 Napi::Value AssemblyWorkspaceBytes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    hl::MlpSpec spec = parse_spec(info[0]);
+    hl::ModelSpec spec = parse_model(info[0]);
     if (!info[1].IsNumber()) throw_type(env, "N", "a number");
     return Napi::Number::New(
         env, hl::assembly_workspace_bytes(spec, info[1].As<Napi::Number>().Int64Value(), parse_kinds(info[2])));

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "../core/mlp.h"
+#include "../core/model.h"
 
 namespace hlnode {
 
@@ -19,6 +19,8 @@ struct I32View { const std::int32_t* data; size_t length; };
 F64View float64_view(const Napi::Value& v, const std::string& param);
 I32View int32_view(const Napi::Value& v, const std::string& param);
 hl::MlpSpec parse_spec(const Napi::Value& v);
+/// An MLP {layers, activation, loss, bias} or a sequential model {inputShape, layers, loss}.
+hl::ModelSpec parse_model(const Napi::Value& v);
 hl::Index get_index(const Napi::Object& o, const char* key, hl::Index fallback);
 bool get_bool(const Napi::Object& o, const char* key, bool fallback);
 double get_number(const Napi::Object& o, const char* key, double fallback);

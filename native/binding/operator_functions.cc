@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "../core/hvp.h"
+#include "../core/model.h"
 #include "js_convert.h"
 #include "js_errors.h"
 #include "promise_worker.h"
@@ -15,7 +15,7 @@ namespace {
 
 class ProductsWorker : public PromiseWorker {
  public:
-  ProductsWorker(const Napi::CallbackInfo& info, hl::MlpSpec spec, F64View params, F64View X, I32View y,
+  ProductsWorker(const Napi::CallbackInfo& info, hl::ModelSpec spec, F64View params, F64View X, I32View y,
                  hl::ProductRequest req, F64View V, hl::Index k)
       : PromiseWorker(info.Env(), "hessian-lab:products", info[7], info[8]), spec_(std::move(spec)), params_(params),
         X_(X), y_(y), req_(req), V_(V), k_(k) {
@@ -25,7 +25,7 @@ class ProductsWorker : public PromiseWorker {
 
  protected:
   void Run(const hl::Control& control) override {
-    const hl::Index M = hl::ParamLayout(spec_).size();
+    const hl::Index M = spec_.param_count();
     out_.assign(k_ * M, 0.0);
     hl::curvature_products(spec_, params_.data, {X_.data, y_.data, static_cast<hl::Index>(y_.length)}, req_, V_.data,
                            k_, out_.data(), control);
@@ -33,7 +33,7 @@ class ProductsWorker : public PromiseWorker {
   Napi::Value Resolve(Napi::Env env) override { return to_float64_array(env, std::move(out_)); }
 
  private:
-  hl::MlpSpec spec_;
+  hl::ModelSpec spec_;
   F64View params_, X_;
   I32View y_;
   hl::ProductRequest req_;
@@ -45,8 +45,8 @@ class ProductsWorker : public PromiseWorker {
 // The products are called hundreds of times on the same inputs: check them with plain loops and
 // let hl::validate_inputs (which builds its message strings for every entry) word the error only
 // when something is wrong. On 784 x 1000 inputs that is ~1 ms instead of ~60 ms per call.
-void validate_quickly(const hl::MlpSpec& spec, F64View params, F64View X, I32View y) {
-  bool ok = static_cast<hl::Index>(params.length) == hl::ParamLayout(spec).size() && y.length >= 1;
+void validate_quickly(const hl::ModelSpec& spec, F64View params, F64View X, I32View y) {
+  bool ok = static_cast<hl::Index>(params.length) == spec.param_count() && y.length >= 1;
   for (size_t i = 0; ok && i < params.length; ++i) ok = std::isfinite(params.data[i]);
   for (size_t i = 0; ok && i < X.length; ++i) ok = std::isfinite(X.data[i]);
   const std::int32_t classes = static_cast<std::int32_t>(spec.classes());
@@ -63,10 +63,10 @@ void validate_quickly(const hl::MlpSpec& spec, F64View params, F64View X, I32Vie
 Napi::Value CurvatureProducts(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    hl::MlpSpec spec = parse_spec(info[0]);
+    hl::ModelSpec spec = parse_model(info[0]);
     F64View params = float64_view(info[1], "params"), X = float64_view(info[2], "X");
     I32View y = int32_view(info[3], "y");
-    const hl::Index n0 = spec.inputs(), M = hl::ParamLayout(spec).size();
+    const hl::Index n0 = spec.inputs(), M = spec.param_count();
     hl::require(X.length == y.length * static_cast<size_t>(n0),
                 "X must have N * " + std::to_string(n0) + " entries for N = " + std::to_string(y.length) +
                     " labels; received " + std::to_string(X.length));
@@ -97,7 +97,7 @@ Napi::Value CurvatureProducts(const Napi::CallbackInfo& info) {
 Napi::Value ProductsWorkspaceBytes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    hl::MlpSpec spec = parse_spec(info[0]);
+    hl::ModelSpec spec = parse_model(info[0]);
     if (!info[1].IsNumber() || !info[2].IsNumber()) throw_type(env, "B, count", "numbers");
     return Napi::Number::New(env, hl::products_workspace_bytes(spec, info[1].As<Napi::Number>().Int64Value(),
                                                                info[2].As<Napi::Number>().Int64Value()));

@@ -24,7 +24,7 @@ struct DataInput {
   hl::DataView view() const { return {X.data, y.data, static_cast<Index>(y.length)}; }
 };
 
-DataInput read_data(const hl::MlpSpec& spec, const Napi::Value& X, const Napi::Value& y, const std::string& name,
+DataInput read_data(const hl::ModelSpec& spec, const Napi::Value& X, const Napi::Value& y, const std::string& name,
                     bool optional) {
   DataInput d;
   if (optional && X.IsUndefined() && y.IsUndefined()) return d;
@@ -36,7 +36,7 @@ DataInput read_data(const hl::MlpSpec& spec, const Napi::Value& X, const Napi::V
                   " labels; received " + std::to_string(d.X.length));
   hl::require(d.y.length >= 1, name + "y must hold at least 1 label");
   // validate_inputs re-checks finiteness and labels; it needs a parameter vector, so pass zeros.
-  std::vector<double> zeros(static_cast<size_t>(hl::ParamLayout(spec).size()), 0.0);
+  std::vector<double> zeros(static_cast<size_t>(spec.param_count()), 0.0);
   hl::validate_inputs(spec, zeros.data(), static_cast<Index>(zeros.size()), d.view());
   return d;
 }
@@ -108,7 +108,7 @@ class InPlaceWorker : public PromiseWorker {
 
 class TrainSegmentWorker : public InPlaceWorker {
  public:
-  TrainSegmentWorker(const Napi::CallbackInfo& info, hl::MlpSpec spec, DataInput train, DataInput test,
+  TrainSegmentWorker(const Napi::CallbackInfo& info, hl::ModelSpec spec, DataInput train, DataInput test,
                      hl::TrainOptions options, hl::TrainState state, Index end_step)
       : InPlaceWorker(info.Env(), "hessian-lab:train", info[8], info[9]), spec_(std::move(spec)), train_(train),
         test_(test), options_(std::move(options)), state_(std::move(state)), end_step_(end_step) {
@@ -131,7 +131,7 @@ class TrainSegmentWorker : public InPlaceWorker {
   }
 
  private:
-  hl::MlpSpec spec_;
+  hl::ModelSpec spec_;
   DataInput train_, test_;
   hl::TrainOptions options_;
   hl::TrainState state_;
@@ -195,7 +195,7 @@ class TrainManyWorker : public InPlaceWorker {
 
 class EvaluateManyWorker : public InPlaceWorker {
  public:
-  EvaluateManyWorker(const Napi::CallbackInfo& info, hl::MlpSpec spec, F64View params, Index count, DataInput data,
+  EvaluateManyWorker(const Napi::CallbackInfo& info, hl::ModelSpec spec, F64View params, Index count, DataInput data,
                      bool gradient)
       : InPlaceWorker(info.Env(), "hessian-lab:evaluateMany", info[5], info[6]), spec_(std::move(spec)),
         params_(params), count_(count), data_(data), gradient_(gradient) {
@@ -204,7 +204,7 @@ class EvaluateManyWorker : public InPlaceWorker {
 
  protected:
   void Run(const hl::Control& control) override {
-    const Index M = hl::ParamLayout(spec_).size();
+    const Index M = spec_.param_count();
     // One training phase of full batches: the Trainer's chunked full-gradient pass is reused as is.
     hl::TrainOptions options;
     options.phases.push_back({1, 0, 1.0, 0.0});
@@ -233,7 +233,7 @@ class EvaluateManyWorker : public InPlaceWorker {
   }
 
  private:
-  hl::MlpSpec spec_;
+  hl::ModelSpec spec_;
   F64View params_;
   Index count_;
   DataInput data_;
@@ -259,8 +259,8 @@ Index vector_count(const F64View& v, Index M, const std::string& name, const cha
 Napi::Value TrainSegment(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    hl::MlpSpec spec = parse_spec(info[0]);
-    const Index M = hl::ParamLayout(spec).size();
+    hl::ModelSpec spec = parse_model(info[0]);
+    const Index M = spec.param_count();
     F64View params = float64_view(info[1], "params");
     hl::require(params.length == static_cast<size_t>(M), "params must have " + std::to_string(M) + " entries; received " +
                                                              std::to_string(params.length));
@@ -288,12 +288,14 @@ Napi::Value TrainSegment(const Napi::CallbackInfo& info) {
 Napi::Value TrainMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    hl::MlpSpec spec = parse_spec(info[0]);
+    hl::ModelSpec model = parse_model(info[0]);
+    hl::require(!model.sequential, "trainMany supports MLP models only; train sequential models (convnets) with train()");
+    hl::MlpSpec spec = model.mlp;
     const Index M = hl::ParamLayout(spec).size();
     F64View inits = float64_view(info[1], "inits");
     const Index runs = vector_count(inits, M, "inits", "runs");
-    DataInput train = read_data(spec, info[2], info[3], "", false);
-    DataInput test = read_data(spec, info[4], info[5], "test", true);
+    DataInput train = read_data(model, info[2], info[3], "", false);
+    DataInput test = read_data(model, info[4], info[5], "test", true);
     if (!info[6].IsObject()) throw_type(env, "options", "an object");
     Napi::Object o = info[6].As<Napi::Object>();
     hl::TrainOptions options = read_train_options(o);
@@ -310,8 +312,8 @@ Napi::Value TrainMany(const Napi::CallbackInfo& info) {
 Napi::Value EvaluateMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    hl::MlpSpec spec = parse_spec(info[0]);
-    const Index M = hl::ParamLayout(spec).size();
+    hl::ModelSpec spec = parse_model(info[0]);
+    const Index M = spec.param_count();
     F64View params = float64_view(info[1], "params");
     const Index count = vector_count(params, M, "params", "count");
     DataInput data = read_data(spec, info[2], info[3], "", false);

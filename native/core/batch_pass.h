@@ -24,7 +24,20 @@ struct Measure {
   double accuracy = 0;
 };
 
-class BatchPass {
+/// What the training loop needs of a model, whatever its form: the loss and gradient of a batch
+/// of rows, and full-dataset measures. BatchPass (MLPs) and SequentialBatchPass implement it.
+class GradientPass {
+ public:
+  virtual ~GradientPass() = default;
+  virtual double loss_and_gradient(const double* params, const DataView& data, const std::int32_t* rows, Index count,
+                                   double* grad, Index* correct = nullptr) = 0;
+  virtual Measure measure(const double* params, const DataView& data) = 0;
+  virtual Index param_count() const = 0;
+  virtual Index inputs() const = 0;
+  virtual Index max_batch() const = 0;
+};
+
+class BatchPass : public GradientPass {
  public:
   /// max_batch: the largest number of rows any call will pass (the dataset size is always safe).
   BatchPass(const MlpSpec& spec, Index max_batch, Gemm gemm);
@@ -33,13 +46,15 @@ class BatchPass {
   /// gradient written to `grad` (M entries). The order of summation follows `rows`. When
   /// `correct` is given, adds the number of rows whose predicted class is their label.
   double loss_and_gradient(const double* params, const DataView& data, const std::int32_t* rows, Index count,
-                           double* grad, Index* correct = nullptr);
+                           double* grad, Index* correct = nullptr) override;
 
   /// Mean loss and accuracy over the whole dataset, in chunks of at most max_batch rows.
-  Measure measure(const double* params, const DataView& data);
+  Measure measure(const double* params, const DataView& data) override;
 
   const ParamLayout& layout() const { return layout_; }
-  Index max_batch() const { return max_batch_; }
+  Index param_count() const override { return layout_.size(); }
+  Index inputs() const override { return spec_.inputs(); }
+  Index max_batch() const override { return max_batch_; }
 
  private:
   void forward(const double* params, const DataView& data, const std::int32_t* rows, Index count);

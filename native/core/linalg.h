@@ -26,4 +26,18 @@ static_assert(sizeof(blasint) == 8, "hessian-lab must be built against 64-bit-in
 void set_thread_count(int threads);
 int thread_count();
 
+/// While alive, OpenBLAS runs single-threaded (each calling thread does its own BLAS work), for
+/// code that parallelises over independent blocks itself; restores the previous count after.
+/// OpenBLAS's thread count is process-wide: keep these scopes to work that owns the machine.
+class SingleThreadedBlas {
+ public:
+  explicit SingleThreadedBlas(bool active = true);
+  ~SingleThreadedBlas();
+  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+
+ private:
+  int saved_ = 0;
+};
+
 }  // namespace hl

@@ -24,4 +24,14 @@ int thread_count() {
   return n > 0 ? n : 1;
 }
 
+SingleThreadedBlas::SingleThreadedBlas(bool active) {
+  if (!active) return;
+  saved_ = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+}
+
+SingleThreadedBlas::~SingleThreadedBlas() {
+  if (saved_ > 0) openblas_set_num_threads(saved_);
+}
+
 }  // namespace hl

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "errors.h"
+#include "sequential_batch_pass.h"
 
 namespace hl {
 
@@ -30,24 +31,28 @@ std::string number(double v) {
   return s.str();
 }
 
+std::unique_ptr<GradientPass> make_pass(const ModelSpec& model, Index max_batch, Gemm gemm) {
+  if (model.sequential) return std::make_unique<SequentialBatchPass>(model.sequential, max_batch);
+  return std::make_unique<BatchPass>(model.mlp, max_batch, gemm);
+}
+
 }  // namespace
 
-Trainer::Trainer(const MlpSpec& spec, const DataView& train, const DataView& test, TrainOptions options, Gemm gemm)
-    : spec_(spec),
-      train_(train),
+Trainer::Trainer(const ModelSpec& model, const DataView& train, const DataView& test, TrainOptions options, Gemm gemm)
+    : train_(train),
       test_(test),
       options_(std::move(options)),
       total_((validate_phases(options_.phases, train.N), hl::total_steps(options_.phases))),
-      pass_(spec, workspace_rows(options_.phases, train.N, test.N), gemm),
+      pass_(make_pass(model, workspace_rows(options_.phases, train.N, test.N), gemm)),
       schedule_(options_.phases, train.N, options_.seed) {
   require(options_.record_every >= 0, "recordEvery must be >= 0");
   require(std::isfinite(options_.grad_norm_stop) && options_.grad_norm_stop >= 0, "gradNormStop must be >= 0");
-  grad_.resize(pass_.layout().size());
-  chunk_grad_.resize(pass_.layout().size());
+  grad_.resize(pass_->param_count());
+  chunk_grad_.resize(pass_->param_count());
 }
 
 StopReason Trainer::run(TrainState& state, Index end_step, std::vector<Record>& records, const Control& control) {
-  const Index M = pass_.layout().size(), start = state.step;
+  const Index M = pass_->param_count(), start = state.step;
   require(static_cast<Index>(state.params.size()) == M, "params must have " + std::to_string(M) + " entries");
   if (state.velocity.empty()) state.velocity.assign(M, 0.0);
   require(static_cast<Index>(state.velocity.size()) == M, "velocity must have " + std::to_string(M) + " entries");
@@ -70,7 +75,7 @@ StopReason Trainer::run(TrainState& state, Index end_step, std::vector<Record>& 
     control.check();
     Index count = 0;
     const std::int32_t* rows = schedule_.rows(s, count);
-    const double loss = pass_.loss_and_gradient(w, train_, rows, count, grad_.data());
+    const double loss = pass_->loss_and_gradient(w, train_, rows, count, grad_.data());
     double norm2 = 0;
     for (Index j = 0; j < M; ++j) norm2 += g[j] * g[j];
     const Phase& phase = options_.phases[schedule_.phase_of(s)];
@@ -102,7 +107,7 @@ Record Trainer::record(const double* params, Index step) {
   for (double x : grad_) norm2 += x * x;
   r.grad_norm = std::sqrt(norm2);
   if (test_.N > 0) {
-    const Measure m = pass_.measure(params, test_);
+    const Measure m = pass_->measure(params, test_);
     r.test_loss = m.loss;
     r.test_accuracy = m.accuracy;
   } else {
@@ -115,16 +120,16 @@ Record Trainer::record(const double* params, Index step) {
 }
 
 double Trainer::full_gradient(const double* params, std::vector<double>& grad, Index* correct) {
-  const Index N = train_.N, rows = pass_.max_batch(), M = pass_.layout().size();
-  if (rows >= N) return pass_.loss_and_gradient(params, train_, nullptr, N, grad.data(), correct);
+  const Index N = train_.N, rows = pass_->max_batch(), M = pass_->param_count();
+  if (rows >= N) return pass_->loss_and_gradient(params, train_, nullptr, N, grad.data(), correct);
   // Chunked: the mean over chunks weighted by their sizes.
   std::fill(grad.begin(), grad.end(), 0.0);
   double loss = 0;
   for (Index begin = 0; begin < N; begin += rows) {
     const Index count = std::min(rows, N - begin);
-    const DataView chunk{train_.X + begin * spec_.inputs(), train_.y + begin, count};
+    const DataView chunk{train_.X + begin * pass_->inputs(), train_.y + begin, count};
     const double weight = static_cast<double>(count) / static_cast<double>(N);
-    loss += weight * pass_.loss_and_gradient(params, chunk, nullptr, count, chunk_grad_.data(), correct);
+    loss += weight * pass_->loss_and_gradient(params, chunk, nullptr, count, chunk_grad_.data(), correct);
     for (Index j = 0; j < M; ++j) grad[j] += weight * chunk_grad_[j];
   }
   return loss;
@@ -152,7 +157,7 @@ std::vector<RunOutcome> train_many(const MlpSpec& spec, const DataView& train, c
       for (Index r = next++; r < runs && !stop.load(); r = next++) {
         TrainOptions mine = options;
         mine.seed = options.seed + static_cast<std::uint64_t>(r);
-        Trainer trainer(spec, train, test, mine, Gemm::Loops);
+        Trainer trainer(ModelSpec{spec, nullptr}, train, test, mine, Gemm::Loops);
         TrainState state;
         state.params.assign(inits.begin() + r * M, inits.begin() + (r + 1) * M);
         std::vector<Record> records;

@@ -7,7 +7,10 @@
 #include <cstdint>
 #include <vector>
 
+#include <memory>
+
 #include "batch_pass.h"
+#include "model.h"
 #include "control.h"
 #include "schedule.h"
 
@@ -38,7 +41,8 @@ enum class StopReason { SegmentEnd, Steps, GradNorm };
 class Trainer {
  public:
   /// Checks phases against data.N; test may have N = 0 (no test set).
-  Trainer(const MlpSpec& spec, const DataView& train, const DataView& test, TrainOptions options, Gemm gemm);
+  /// MLPs use BatchPass (with `gemm`), sequential models SequentialBatchPass (always BLAS).
+  Trainer(const ModelSpec& model, const DataView& train, const DataView& test, TrainOptions options, Gemm gemm);
 
   /// Runs updates until state.step == end_step (<= total steps) or the gradient-norm stop.
   /// Records at step 0 (when starting there), at multiples of record_every, and at the last step
@@ -53,11 +57,10 @@ class Trainer {
   Index total_steps() const { return total_; }
 
  private:
-  MlpSpec spec_;
   DataView train_, test_;
   TrainOptions options_;
   Index total_;
-  BatchPass pass_;
+  std::unique_ptr<GradientPass> pass_;
   BatchSchedule schedule_;
   std::vector<double> grad_, chunk_grad_;
 };

@@ -11,7 +11,7 @@
  */
 import { computeCurvature, LabelledData, setThreads } from '../engine/curvature';
 import { Matrix } from '../engine/matrix';
-import { MlpSpec, parameterCount } from '../engine/model';
+import { inputSize, ModelSpec, parameterCount } from '../engine/model';
 import { ProgressCallback } from '../native/binding';
 import { Figure } from '../report/html';
 import { requireInteger, requireOneOf, throwIfAborted, typeError } from '../util/errors';
@@ -236,7 +236,7 @@ function checkOptions(options: CompareOptions, N: number) {
  * Compares the approximate methods with the exact spectrum of one network's H or G.
  * Resolves to the JSON-ready result and the SVG figures (density overlay, error vs products).
  */
-export async function compareMethods(model: MlpSpec, params: Float64Array, data: LabelledData, options: CompareOptions = {}): Promise<{ result: CompareResult; figures: Figure[] }> {
+export async function compareMethods(model: ModelSpec, params: Float64Array, data: LabelledData, options: CompareOptions = {}): Promise<{ result: CompareResult; figures: Figure[] }> {
   const N = data?.y?.length ?? 0;
   const { matrix, methods, operator, batch, seed } = checkOptions(options, Math.max(N, 1));
   const M = parameterCount(model);
@@ -285,8 +285,9 @@ export async function compareMethods(model: MlpSpec, params: Float64Array, data:
     if (operator === 'dense') {
       let dense = H;
       if (samples) {
-        const sub = { X: new Float64Array(samples.length * model.layers[0]), y: new Int32Array(samples.length) };
-        samples.forEach((i, t) => { sub.X.set(data.X.subarray(i * model.layers[0], (i + 1) * model.layers[0]), t * model.layers[0]); sub.y[t] = data.y[i]; });
+        const d = inputSize(model);
+        const sub = { X: new Float64Array(samples.length * d), y: new Int32Array(samples.length) };
+        samples.forEach((i, t) => { sub.X.set(data.X.subarray(i * d, (i + 1) * d), t * d); sub.y[t] = data.y[i]; });
         dense = (await computeCurvature(model, params, sub, { matrices: [matrix], signal })).matrices[matrix]!;
         disposables.push(dense);
       }

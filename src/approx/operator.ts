@@ -11,7 +11,7 @@ import { LabelledData, validateModelInputs } from '../engine/curvature';
 import { withCancellation } from '../engine/abort';
 import { Matrix } from '../engine/matrix';
 import { ensureMemory } from '../engine/memory';
-import { MlpSpec, parameterCount, toRawModel } from '../engine/model';
+import { ModelSpec, parameterCount, toRawModel } from '../engine/model';
 import { Rng } from '../data/rng';
 import { binding, ProgressCallback } from '../native/binding';
 import { isFloat64Array, isInt32Array, rangeError, requireAllFinite, requireInteger, requireOneOf, throwIfAborted, typeError } from '../util/errors';
@@ -84,7 +84,7 @@ export interface CurvatureOperatorOptions {
  * The matrix-free Hessian or Gauss-Newton operator of the mean loss (native/core/hvp.h): per
  * vector ~12 M B flops (H) or ~8 M B (G) for B samples, plus one forward pass per block.
  */
-export function curvatureOperator(model: MlpSpec, params: Float64Array, data: LabelledData, options: CurvatureOperatorOptions = {}): LinearOperator {
+export function curvatureOperator(model: ModelSpec, params: Float64Array, data: LabelledData, options: CurvatureOperatorOptions = {}): LinearOperator {
   const spec = validateModelInputs(model, params, data);
   if (typeof options !== 'object' || options === null) throw typeError('options', 'an object', options);
   const kind = requireOneOf('options.matrix', options.matrix ?? 'hessian', ['hessian', 'ggn'] as const);

@@ -2,10 +2,17 @@
  * What the CLI reads: a *case* file (model + params + data in one JSON), or the same as .npy
  * files plus a model JSON. Every problem becomes an InputError (one line, exit code 2) that names
  * the file and the field.
+ *
+ * A case file is either an MLP with its keys at the top level (the first format, kept as is)
+ *   {"layers": [...], "activation": ..., "loss": ..., "bias": ..., "params": [...], "X": [[...], ...], "y": [...]}
+ * or any model under "model" (an MLP, or a sequential model; src/engine/sequential.ts)
+ *   {"model": {"input_shape": [1, 28, 28], "layers": [...], "loss": ...}, "params": [...], "X": [[...], ...], "y": [...]}
+ * Each row of X is one sample flattened row-major (C*H*W numbers for an input_shape [C, H, W]).
  */
 import * as fs from 'fs';
 import { LabelledData } from '../engine/curvature';
-import { MlpSpec, normalizeModel } from '../engine/model';
+import { classCount, inputSize, isSequential, NormalizedModel, normalizeModel, parameterCount, shapeText } from '../engine/model';
+import { describeModel } from '../engine/modelSummary';
 import { readNpy } from '../io/npy';
 import { readJson } from '../io/atomic';
 import { toInt32Labels } from '../io/labels';
@@ -23,7 +30,7 @@ export interface NetworkInputFlags {
 }
 
 export interface NetworkCase {
-  model: Required<MlpSpec>;
+  model: NormalizedModel;
   params: Float64Array;
   data: LabelledData;
   /** Keys of the case file that are not part of the format (reported, not fatal). */
@@ -31,7 +38,9 @@ export interface NetworkCase {
 }
 
 const MODEL_KEYS = ['layers', 'activation', 'loss', 'bias'];
-const CASE_KEYS = [...MODEL_KEYS, 'params', 'X', 'y'];
+const DATA_KEYS = ['params', 'X', 'y'];
+const CASE_KEYS = [...MODEL_KEYS, ...DATA_KEYS];
+const MODEL_CASE_KEYS = ['model', ...DATA_KEYS];
 
 function fail(source: string, message: string): never {
   throw new InputError(`${source}: ${message}`);
@@ -47,10 +56,7 @@ function finiteNumbers(values: unknown, source: string, field: string): Float64A
   return out;
 }
 
-function modelFrom(obj: Record<string, unknown>, source: string): Required<MlpSpec> {
-  const model: Record<string, unknown> = {};
-  for (const k of MODEL_KEYS) if (obj[k] !== undefined) model[k] = obj[k];
-  if (model.layers === undefined) fail(source, 'missing key "layers"');
+function normalizedOrFail(model: unknown, source: string): NormalizedModel {
   try {
     return normalizeModel(model, 'model');
   } catch (err) {
@@ -58,14 +64,46 @@ function modelFrom(obj: Record<string, unknown>, source: string): Required<MlpSp
   }
 }
 
+/** An MLP from the top-level keys of a case (or model) file; other keys are left to the caller. */
+function modelFrom(obj: Record<string, unknown>, source: string): NormalizedModel {
+  const model: Record<string, unknown> = {};
+  for (const k of MODEL_KEYS) if (obj[k] !== undefined) model[k] = obj[k];
+  if (model.layers === undefined) fail(source, 'missing key "layers"');
+  return normalizedOrFail(model, source);
+}
+
+/** The model of a case file: under "model", or an MLP's keys at the top level (never both). */
+function caseModel(obj: Record<string, unknown>, source: string): NormalizedModel {
+  if ('model' in obj) {
+    const clash = [...MODEL_KEYS, 'input_shape'].find((k) => k in obj);
+    if (clash) fail(source, `give the model either under "model" or as top-level keys (layers, activation, loss, bias), not both; found "model" and "${clash}"`);
+    if (typeof obj.model !== 'object' || obj.model === null || Array.isArray(obj.model))
+      fail(source, `"model" must be an object (an MLP {layers, activation, loss, bias} or a sequential model {input_shape, layers, loss}); received ${JSON.stringify(obj.model)}`);
+    return normalizedOrFail(obj.model, source);
+  }
+  if ('input_shape' in obj)
+    fail(source, 'a sequential model goes under the key "model": {"model": {"input_shape": [...], "layers": [...], "loss": ...}, "params": [...], "X": [...], "y": [...]}');
+  if (!('layers' in obj)) fail(source, 'missing key "model" (or an MLP\'s "layers" at the top level)');
+  return modelFrom(obj, source);
+}
+
+/** What a row of X is, for messages. */
+function featuresText(model: NormalizedModel): string {
+  return isSequential(model) ? `input_shape ${shapeText(model.input_shape)} flattened row-major` : 'layers[0]';
+}
+
 /** Rows of X (array of arrays, or a flat array of N * d0 numbers). */
-function inputsFrom(X: unknown, N: number, d0: number, source: string): Float64Array {
+function inputsFrom(X: unknown, N: number, model: NormalizedModel, source: string): Float64Array {
+  const d0 = inputSize(model);
   if (!Array.isArray(X)) fail(source, '"X" must be an array of samples (each an array of numbers)');
   if (X.length > 0 && Array.isArray(X[0])) {
     if (X.length !== N) fail(source, `"X" has ${X.length} samples but "y" has ${N} labels`);
     const out = new Float64Array(N * d0);
     X.forEach((row, i) => {
-      if (!Array.isArray(row) || row.length !== d0) fail(source, `"X"[${i}] must have ${d0} features (layers[0]); received ${Array.isArray(row) ? row.length : JSON.stringify(row)}`);
+      if (!Array.isArray(row) || row.length !== d0) {
+        const nested = Array.isArray(row) && Array.isArray(row[0]) ? ' (a sample is one flat array: flatten it row-major)' : '';
+        fail(source, `"X"[${i}] must have ${d0} features (${featuresText(model)}); received ${Array.isArray(row) ? row.length : JSON.stringify(row)}${nested}`);
+      }
       row.forEach((v: unknown, j: number) => {
         if (typeof v !== 'number' || !Number.isFinite(v)) fail(source, `"X"[${i}][${j}] must be a finite number; received ${JSON.stringify(v)}`);
         out[i * d0 + j] = v;
@@ -86,29 +124,27 @@ function labelsFrom(y: unknown, k: number, source: string): Int32Array {
   return Int32Array.from(y as number[]);
 }
 
-function classes(model: Required<MlpSpec>): number {
-  return model.loss === 'logistic' ? 2 : model.layers[model.layers.length - 1];
+function checkParams(params: Float64Array, model: NormalizedModel, source: string): void {
+  const M = parameterCount(model);
+  if (params.length === M) return;
+  const of = isSequential(model) ? `the model ${describeModel(model)}` : `layers [${model.layers}]${model.bias ? ' with biases' : ''}`;
+  fail(source, `"params" must have ${M} entries for ${of}; received ${params.length}`);
 }
 
-function checkParams(params: Float64Array, model: Required<MlpSpec>, source: string): void {
-  let M = 0;
-  for (let l = 1; l < model.layers.length; l++) M += model.layers[l] * model.layers[l - 1] + (model.bias ? model.layers[l] : 0);
-  if (params.length !== M) fail(source, `"params" must have ${M} entries for layers [${model.layers}]${model.bias ? ' with biases' : ''}; received ${params.length}`);
-}
-
-/** Reads a case file {layers, activation, loss, bias?, params, X, y}. */
+/** Reads a case file: {layers, activation, loss, bias?, params, X, y} or {model, params, X, y}. */
 export function loadCase(file: string): NetworkCase {
   if (!fs.existsSync(file)) fail(file, 'no such file');
   const raw = readJson(file);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, 'a case file must be a JSON object');
   const obj = raw as Record<string, unknown>;
-  for (const key of ['layers', 'params', 'X', 'y']) if (!(key in obj)) fail(file, `missing key "${key}"`);
-  const model = modelFrom(obj, file);
+  const model = caseModel(obj, file);
+  for (const key of DATA_KEYS) if (!(key in obj)) fail(file, `missing key "${key}"`);
   const params = finiteNumbers(obj.params, file, 'params');
   checkParams(params, model, file);
-  const y = labelsFrom(obj.y, classes(model), file);
-  const X = inputsFrom(obj.X, y.length, model.layers[0], file);
-  return { model, params, data: { X, y }, ignoredKeys: Object.keys(obj).filter((k) => !CASE_KEYS.includes(k)) };
+  const y = labelsFrom(obj.y, classCount(model), file);
+  const X = inputsFrom(obj.X, y.length, model, file);
+  const known = 'model' in obj ? MODEL_CASE_KEYS : CASE_KEYS;
+  return { model, params, data: { X, y }, ignoredKeys: Object.keys(obj).filter((k) => !known.includes(k)) };
 }
 
 function npyFloat64(file: string, what: string): { data: Float64Array; shape: number[] } {
@@ -121,12 +157,16 @@ function npyFloat64(file: string, what: string): { data: Float64Array; shape: nu
   return { data, shape: a.shape };
 }
 
-/** Reads --model model.json, --params p.npy, --inputs X.npy (N x d0), --labels y.npy (N). */
+/**
+ * Reads --model model.json, --params p.npy, --inputs X.npy (N x d0; for a sequential model also
+ * N x C x H x W), --labels y.npy (N).
+ */
 export function loadNpyCase(files: { model: string; params: string; inputs: string; labels: string }): NetworkCase {
   if (!fs.existsSync(files.model)) fail(files.model, 'no such file');
   const m = readJson(files.model);
-  if (typeof m !== 'object' || m === null || Array.isArray(m)) fail(files.model, 'the model file must be a JSON object {layers, activation, loss, bias?}');
-  const model = modelFrom(m as Record<string, unknown>, files.model);
+  if (typeof m !== 'object' || m === null || Array.isArray(m))
+    fail(files.model, 'the model file must be a JSON object: an MLP {layers, activation, loss, bias?} or a sequential model {input_shape, layers, loss}');
+  const model = isSequential(m) ? normalizedOrFail(m, files.model) : modelFrom(m as Record<string, unknown>, files.model);
   const params = npyFloat64(files.params, 'params').data;
   checkParams(params, model, files.params);
   if (!fs.existsSync(files.labels)) fail(files.labels, 'no such file');
@@ -138,12 +178,16 @@ export function loadNpyCase(files: { model: string; params: string; inputs: stri
   } catch (err) {
     fail(files.labels, (err as Error).message);
   }
-  const k = classes(model);
+  const k = classCount(model);
   y.forEach((v, i) => { if (v < 0 || v >= k) fail(files.labels, `label ${i} must be a class index in [0, ${k - 1}]; received ${v}`); });
   const X = npyFloat64(files.inputs, 'inputs');
-  const d0 = model.layers[0];
-  if (X.shape.length !== 2 || X.shape[0] !== y.length || X.shape[1] !== d0) {
-    fail(files.inputs, `inputs must have shape (${y.length}, ${d0}) (N labels x layers[0]); received (${X.shape.join(', ')})`);
+  const d0 = inputSize(model);
+  // A sequential model also takes the samples as tensors, (N, C, H, W): the same bytes row-major.
+  const shapes = [[y.length, d0]];
+  if (isSequential(model) && model.input_shape.length > 1) shapes.push([y.length, ...model.input_shape]);
+  if (!shapes.some((s) => s.length === X.shape.length && s.every((v, i) => v === X.shape[i]))) {
+    const expected = shapes.map((s) => `(${s.join(', ')})`).join(' or ');
+    fail(files.inputs, `inputs must have shape ${expected} (N labels x ${featuresText(model)}); received (${X.shape.join(', ')})`);
   }
   return { model, params, data: { X: X.data, y }, ignoredKeys: [] };
 }

@@ -10,7 +10,7 @@ import { ProgressCallback } from '../native/binding';
 import { writeNpy } from '../io/npy';
 import { computeCurvature, evaluate, LabelledData, MatrixName } from './curvature';
 import { Dtype } from './matrix';
-import { MlpSpec, normalizeModel, parameterCount } from './model';
+import { ModelSpec, normalizeModel, parameterCount } from './model';
 import { summarizeSpectrum, SpectrumSummary, SpectrumSummaryOptions } from './spectrum';
 
 export interface MatrixAnalysis {
@@ -43,7 +43,7 @@ export interface AnalysisOptions {
   onProgress?: ProgressCallback;
 }
 
-export async function analyzeNetwork(model: MlpSpec, params: Float64Array, data: LabelledData, options: AnalysisOptions = {}): Promise<Analysis> {
+export async function analyzeNetwork(model: ModelSpec, params: Float64Array, data: LabelledData, options: AnalysisOptions = {}): Promise<Analysis> {
   const start = process.hrtime.bigint();
   const spec = normalizeModel(model);
   const names = options.matrices ?? (['hessian', 'ggn', 'residual', 'gradient_covariance'] as MatrixName[]);

@@ -1,6 +1,6 @@
 /**
  * The engine's entry points: loss and gradients, and the exact curvature matrices of the mean
- * training loss of an MLP (Hessian H, Gauss-Newton G, residual R = H - G by its own route, and
+ * training loss of a model, MLP or sequential (Hessian H, Gauss-Newton G, residual R = H - G by its own route, and
  * the uncentered gradient covariance C), assembled natively with BLAS-3.
  */
 import { binding, ProgressCallback, RawKind } from '../native/binding';
@@ -8,12 +8,12 @@ import { firstNonFinite, isFloat64Array, isInt32Array, rangeError, requireIntege
 import { withCancellation } from './abort';
 import { Dtype, Matrix } from './matrix';
 import { ensureMemory } from './memory';
-import { classCount, MlpSpec, normalizeModel, parameterCount, toRawModel } from './model';
+import { classCount, inputSize, isSequential, ModelSpec, NormalizedModel, normalizeModel, parameterCount, toRawModel } from './model';
 
 export const MATRIX_NAMES = ['hessian', 'ggn', 'residual', 'gradient_covariance'] as const;
 export type MatrixName = (typeof MATRIX_NAMES)[number];
 
-/** Inputs N x d0 row-major, labels N class indices. */
+/** Inputs N x d0 row-major (d0 = inputSize(model); a sample's [C, H, W] flattened row-major), labels N class indices. */
 export interface LabelledData {
   X: Float64Array;
   y: Int32Array;
@@ -54,17 +54,18 @@ export interface CurvatureResult {
 }
 
 /** Checks model, parameters and data; returns the normalised model. Messages name the field. */
-export function validateModelInputs(model: MlpSpec, params: Float64Array, data: LabelledData): Required<MlpSpec> {
+export function validateModelInputs(model: ModelSpec, params: Float64Array, data: LabelledData): NormalizedModel {
   const spec = normalizeModel(model);
   const M = parameterCount(spec);
   if (!isFloat64Array(params)) throw typeError('params', 'a Float64Array', params);
-  if (params.length !== M) throw rangeError('params.length', `${M} (the parameter count of layers [${spec.layers}])`, params.length);
+  const of = isSequential(spec) ? 'the sequential model' : `layers [${spec.layers}]`;
+  if (params.length !== M) throw rangeError('params.length', `${M} (the parameter count of ${of})`, params.length);
   let bad = firstNonFinite(params);
   if (bad >= 0) throw rangeError(`params[${bad}]`, 'finite', params[bad]);
   if (typeof data !== 'object' || data === null) throw typeError('data', 'an object {X, y}', data);
   if (!isFloat64Array(data.X)) throw typeError('data.X', 'a Float64Array (N x inputs, row-major)', data.X);
   if (!isInt32Array(data.y)) throw typeError('data.y', 'an Int32Array of class indices', data.y);
-  const d0 = spec.layers[0], N = data.y.length;
+  const d0 = inputSize(spec), N = data.y.length;
   if (N < 1) throw rangeError('data.y.length', 'at least 1 sample', N);
   if (data.X.length !== N * d0) throw rangeError('data.X.length', `N * inputs = ${N} * ${d0} = ${N * d0}`, data.X.length);
   bad = firstNonFinite(data.X);
@@ -83,7 +84,7 @@ function applyThreads(threads: number | undefined): void {
 }
 
 /** Loss, gradient and (optionally) per-sample gradients. O(M N): synchronous. */
-export function evaluate(model: MlpSpec, params: Float64Array, data: LabelledData, options: { perSample?: boolean } = {}): Evaluation {
+export function evaluate(model: ModelSpec, params: Float64Array, data: LabelledData, options: { perSample?: boolean } = {}): Evaluation {
   const spec = validateModelInputs(model, params, data);
   if (options.perSample) {
     const M = parameterCount(spec);
@@ -96,7 +97,7 @@ export function evaluate(model: MlpSpec, params: Float64Array, data: LabelledDat
 }
 
 /** Bytes that assembling these matrices will allocate (outputs + workspace). */
-export function curvatureMemoryBytes(model: MlpSpec, N: number, matrices: MatrixName[], dtype: Dtype, rows?: [number, number], cols?: [number, number]): number {
+export function curvatureMemoryBytes(model: ModelSpec, N: number, matrices: MatrixName[], dtype: Dtype, rows?: [number, number], cols?: [number, number]): number {
   const spec = normalizeModel(model);
   const M = parameterCount(spec);
   const r = rows ? rows[1] - rows[0] : M, c = cols ? cols[1] - cols[0] : M;
@@ -115,7 +116,7 @@ function checkRange(name: string, range: [number, number] | undefined, M: number
  * Assembles the requested curvature matrices of the mean loss at `params`. Resolves to native
  * Matrix handles (dispose them when done). Refuses, before allocating, what memory cannot hold.
  */
-export async function computeCurvature(model: MlpSpec, params: Float64Array, data: LabelledData, options: CurvatureOptions = {}): Promise<CurvatureResult> {
+export async function computeCurvature(model: ModelSpec, params: Float64Array, data: LabelledData, options: CurvatureOptions = {}): Promise<CurvatureResult> {
   const spec = validateModelInputs(model, params, data);
   if (typeof options !== 'object' || options === null) throw typeError('options', 'an object', options);
   const matrices = options.matrices ?? ['hessian', 'ggn', 'residual'];

@@ -10,12 +10,33 @@ export type RawDtype = 'float64' | 'float32';
 export type RawKind = 'hessian' | 'ggn' | 'residual' | 'gradient_covariance';
 export type ProgressCallback = (stage: string, fraction: number) => void;
 
+/** An MLP (the fast path); also what toRawModel sends for a sequential model that is exactly an MLP. */
 export interface RawModel {
   layers: number[];
   activation: string;
   loss: string;
   bias: boolean;
 }
+
+/**
+ * A sequential model (native/core/sequential.h); the addon tells it from a RawModel by the
+ * `inputShape` key. Every default is filled in and pairs are [height, width].
+ */
+export interface RawSequentialModel {
+  inputShape: number[];
+  layers: RawLayer[];
+  loss: string;
+}
+
+export type RawLayer =
+  | { type: 'conv2d'; outChannels: number; kernel: [number, number]; stride: [number, number]; padding: [number, number]; bias: boolean }
+  | { type: 'maxpool2d'; kernel: [number, number]; stride: [number, number]; padding: [number, number] }
+  | { type: 'flatten' }
+  | { type: 'linear'; out: number; bias: boolean }
+  | { type: 'relu' | 'tanh' | 'sigmoid' | 'identity' };
+
+/** Either model form; the functions that take it accept both. */
+export type RawAnyModel = RawModel | RawSequentialModel;
 
 export interface RawCancelToken {
   cancel(): void;
@@ -102,7 +123,7 @@ export interface RawManyResult {
 
 export interface RawBinding {
   trainSegment(
-    model: RawModel,
+    model: RawAnyModel,
     params: Float64Array,
     velocity: Float64Array | undefined,
     X: Float64Array,
@@ -113,6 +134,7 @@ export interface RawBinding {
     token?: RawCancelToken,
     onProgress?: ProgressCallback,
   ): Promise<RawSegmentResult>;
+  /** MLPs only (many tiny runs in plain loops); trainMany() refuses other models before calling it. */
   trainMany(
     model: RawModel,
     inits: Float64Array,
@@ -125,7 +147,7 @@ export interface RawBinding {
     onProgress?: ProgressCallback,
   ): Promise<RawManyResult>;
   evaluateMany(
-    model: RawModel,
+    model: RawAnyModel,
     params: Float64Array,
     X: Float64Array,
     y: Int32Array,
@@ -136,7 +158,7 @@ export interface RawBinding {
   CancelToken: new () => RawCancelToken;
   Matrix: { fromArray(data: Float64Array, rows: number, cols: number, dtype?: RawDtype): RawMatrix };
   assemble(
-    model: RawModel,
+    model: RawAnyModel,
     params: Float64Array,
     X: Float64Array,
     y: Int32Array,
@@ -145,16 +167,16 @@ export interface RawBinding {
     onProgress?: ProgressCallback,
   ): Promise<{ matrices: Partial<Record<RawKind, RawMatrix>>; seconds: number; allocationSeconds: number }>;
   evaluate(
-    model: RawModel,
+    model: RawAnyModel,
     params: Float64Array,
     X: Float64Array,
     y: Int32Array,
     options?: { perSample?: boolean },
   ): { loss: number; losses: Float64Array; outputs: Float64Array; gradient: Float64Array; perSampleGradients?: Float64Array };
-  assemblyWorkspaceBytes(model: RawModel, N: number, kinds: RawKind[]): number;
+  assemblyWorkspaceBytes(model: RawAnyModel, N: number, kinds: RawKind[]): number;
   /** Matrix-free H or G times `count` vectors (one after another, M each); see native/core/hvp.h. */
   curvatureProducts(
-    model: RawModel,
+    model: RawAnyModel,
     params: Float64Array,
     X: Float64Array,
     y: Int32Array,
@@ -164,7 +186,7 @@ export interface RawBinding {
     token?: RawCancelToken,
     onProgress?: ProgressCallback,
   ): Promise<Float64Array>;
-  productsWorkspaceBytes(model: RawModel, B: number, count: number): number;
+  productsWorkspaceBytes(model: RawAnyModel, B: number, count: number): number;
   eigenWorkspaceBytes(n: number, dtype: RawDtype, options: { vectors?: boolean; first?: number; last?: number }): number;
   dsyevdWorkspaceQuery(n: number): number;
   benchmarkGemm(m: number, n: number, k: number): number;

@@ -4,7 +4,8 @@
  *
  *   DIR/params.npy        float64, shape (M,), PyTorch parameter order
  *   DIR/momentum.npy      float64, shape (M,), only when some phase has momentum > 0
- *   DIR/checkpoint.json   {format: "hessian-lab/checkpoint@1", model, data, init, seed, phases,
+ *   DIR/checkpoint.json   {format: "hessian-lab/checkpoint@1", model (MLP or sequential, normalised),
+ *                          data, init, seed, phases,
  *                          recordEvery, checkpointEvery, stop, step, totalSteps, stopped,
  *                          metrics: MetricRecord[], files: {params: {file, sha256}, momentum?}}
  *   DIR/metrics.jsonl     the same metrics, one JSON record per line
@@ -18,7 +19,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DatasetSpec } from '../data/dataset';
-import { MlpSpec, parameterCount } from '../engine/model';
+import { NormalizedModel, parameterCount } from '../engine/model';
 import { readJson, writeJsonAtomic } from '../io/atomic';
 import { encodeNpy, decodeNpy } from '../io/npy';
 import { writeFileAtomic } from '../io/atomic';
@@ -43,7 +44,7 @@ export interface CheckpointState {
 
 export interface Checkpoint extends CheckpointState {
   dir: string;
-  model: Required<MlpSpec>;
+  model: NormalizedModel;
   dataSpec: DatasetSpec;
   init: InitSpec;
   seed: number;
@@ -152,7 +153,7 @@ export function loadCheckpoint(dir: string): Checkpoint {
  * data rebuilt from the stored spec (the same structural shape as src/cli/inputs.ts NetworkCase).
  */
 export function caseFromCheckpoint(dir: string): {
-  model: Required<MlpSpec>;
+  model: NormalizedModel;
   params: Float64Array;
   data: { X: Float64Array; y: Int32Array };
   ignoredKeys: string[];

@@ -3,7 +3,9 @@
  * checked; unknown keys are rejected (a typo must not silently fall back to a default).
  *
  * {
- *   "model":  {"layers": [2, 10, 10, 2], "activation": "relu", "loss": "cross_entropy", "bias": true},
+ *   "model":  an MLP {"layers": [2, 10, 10, 2], "activation": "relu", "loss": "cross_entropy", "bias": true}
+ *             or a sequential model {"input_shape": [1, 28, 28], "layers": [{"type": "conv2d", ...}, ...],
+ *             "loss": ...} (src/engine/sequential.ts); its input size must be the data's d,
  *   "data":   a dataset spec, e.g. {"kind": "two_blobs", "N": 200, "std": 0.2, "seed": 1, "testN": 200}
  *             (the `spec` field of any Dataset; see src/data),
  *   "init":   {"scheme": "pytorch" | "glorot" | "he" | "sphere", "radius": r (sphere only)}
@@ -19,7 +21,7 @@
  */
 import * as path from 'path';
 import { DatasetSpec } from '../data/dataset';
-import { MlpSpec, normalizeModel } from '../engine/model';
+import { ModelSpec, NormalizedModel, normalizeModel } from '../engine/model';
 import { readJson } from '../io/atomic';
 import { RawPhase } from '../native/binding';
 import { InputError, rangeError, requireFiniteNumber, requireInteger, requireOneOf, typeError } from '../util/errors';
@@ -48,7 +50,7 @@ export interface Phase {
 }
 
 export interface TrainConfig {
-  model: MlpSpec;
+  model: ModelSpec;
   /** A dataset spec: the full `spec` of a Dataset, or just its kind and the options that differ from the defaults. */
   data: DatasetSpec | ({ kind: DatasetSpec['kind'] } & Record<string, unknown>);
   init?: InitSpec;
@@ -61,7 +63,7 @@ export interface TrainConfig {
 
 /** A config with every default filled in. */
 export interface ResolvedConfig {
-  model: Required<MlpSpec>;
+  model: NormalizedModel;
   data: DatasetSpec;
   init: InitSpec;
   seed: number;

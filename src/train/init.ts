@@ -1,8 +1,11 @@
 /**
- * Seeded initialisations of an MLP's parameter vector (PyTorch order: per layer W then b).
+ * Seeded initialisations of a model's parameter vector (PyTorch order: per layer W then b).
+ * fan_in = in (linear) or in_channels * kh * kw (conv2d); fan_out = out or out_channels * kh * kw,
+ * PyTorch's _calculate_fan_in_and_fan_out.
  *
- *  - pytorch: nn.Linear's default. W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)); PyTorch's
- *    kaiming_uniform_(a = sqrt(5)) on W works out to exactly this bound.
+ *  - pytorch: nn.Linear's and nn.Conv2d's default. W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in));
+ *    PyTorch's kaiming_uniform_(a = sqrt(5)) on W works out to exactly this bound, and both
+ *    modules draw the bias with the weight's fan_in.
  *  - glorot:  Glorot & Bengio (2010) uniform. W ~ U(-sqrt(6/(fan_in+fan_out)), +...), b = 0.
  *  - he:      He et al. (2015) normal. W ~ N(0, 2/fan_in), b = 0.
  *  - sphere:  S16's "random point on the sphere of radius r": the whole vector (biases included)
@@ -12,7 +15,7 @@
  * seed, consumed in parameter order; so (model, init, seed) fixes the vector on every platform.
  */
 import { Rng } from '../data/rng';
-import { MlpSpec, normalizeModel, parameterCount, parameterLayout } from '../engine/model';
+import { ModelSpec, normalizeModel, parameterCount, parameterLayout } from '../engine/model';
 import { rangeError, requireFiniteNumber, requireInteger, requireOneOf, typeError } from '../util/errors';
 
 export const INIT_SCHEMES = ['pytorch', 'glorot', 'he', 'sphere'] as const;
@@ -43,7 +46,7 @@ export function normalizeInit(init: unknown, name = 'init'): InitSpec {
 }
 
 /** The initial parameter vector of `model` under `init`, drawn from seed `seed`. */
-export function initialParameters(model: MlpSpec, init: InitSpec | InitScheme, seed: number): Float64Array {
+export function initialParameters(model: ModelSpec, init: InitSpec | InitScheme, seed: number): Float64Array {
   const spec = normalizeModel(model);
   const how = normalizeInit(init);
   requireInteger('seed', seed, 0);
@@ -58,8 +61,12 @@ export function initialParameters(model: MlpSpec, init: InitSpec | InitScheme, s
     return w;
   }
   for (const layer of parameterLayout(spec)) {
-    const fanIn = layer.weight.cols, fanOut = layer.weight.rows;
-    const weights = w.subarray(layer.weight.offset, layer.weight.offset + fanIn * fanOut);
+    // A weight is rows (out) x cols (in * kh * kw) row-major: cols is fan_in; the receptive
+    // field kh * kw (1 for linear) also multiplies fan_out.
+    const { rows, cols, shape } = layer.weight;
+    const receptive = cols / shape[1];
+    const fanIn = cols, fanOut = rows * receptive;
+    const weights = w.subarray(layer.weight.offset, layer.weight.offset + rows * cols);
     const biases = layer.bias ? w.subarray(layer.bias.offset, layer.bias.offset + layer.bias.length) : null;
     if (how.scheme === 'pytorch') {
       const bound = 1 / Math.sqrt(fanIn);

@@ -7,7 +7,7 @@ import { Dataset } from '../data/dataset';
 import { datasetFromSpec } from '../data/spec';
 import { withCancellation } from '../engine/abort';
 import { computeCurvature } from '../engine/curvature';
-import { MlpSpec, normalizeModel, parameterCount, toRawModel } from '../engine/model';
+import { ModelSpec, normalizeModel, parameterCount, inputSize, toRawModel } from '../engine/model';
 import { summarizeSpectrum, SpectrumSummary, SpectrumSummaryOptions } from '../engine/spectrum';
 import { binding, ProgressCallback } from '../native/binding';
 import { InputError, isFloat64Array, rangeError, requireAllFinite, requireFiniteNumber, typeError } from '../util/errors';
@@ -15,7 +15,7 @@ import { DatasetSpec } from '../data/dataset';
 
 /** An end point: a loaded Checkpoint fits, or any {model, params}. */
 export interface LineEnd {
-  model: MlpSpec;
+  model: ModelSpec;
   params: Float64Array;
   dataSpec?: DatasetSpec;
 }
@@ -87,7 +87,7 @@ export async function interpolate(a: LineEnd, b: LineEnd, options: InterpolateOp
       throw new InputError('the two end points were trained on different data; pass options.data to choose one');
     data = datasetFromSpec(a.dataSpec);
   }
-  if (data.d !== model.layers[0]) throw rangeError('options.data.d', `the model's input size ${model.layers[0]}`, data.d);
+  if (data.d !== inputSize(model)) throw rangeError('options.data.d', `the model's input size ${inputSize(model)}`, data.d);
 
   const line = new Float64Array(alphas.length * M);
   alphas.forEach((alpha, i) => line.set(pointOnLine(a.params, b.params, alpha), i * M));

@@ -3,18 +3,21 @@
  * random initialisations of a 162-parameter net). The runs are spread over native threads; each
  * run is sequential with plain-loop products, so its result does not depend on the thread count.
  * Run r starts from initialParameters(model, init, seed + r) and shuffles with seed + r.
+ * MLPs only (a sequential model that is exactly an MLP counts): convnets train with train().
  */
 import { Dataset } from '../data/dataset';
 import { withCancellation } from '../engine/abort';
 import { validateModelInputs } from '../engine/curvature';
-import { MlpSpec, normalizeModel, parameterCount, toRawModel } from '../engine/model';
+import { ModelSpec, normalizeModel, parameterCount, requireInputSize, toRawModel } from '../engine/model';
+import { describeModel } from '../engine/modelSummary';
 import { binding, ProgressCallback } from '../native/binding';
-import { isFloat64Array, rangeError, requireAllFinite, requireFiniteNumber, requireInteger, typeError } from '../util/errors';
+import { isFloat64Array, requireAllFinite, requireFiniteNumber, requireInteger, typeError } from '../util/errors';
 import { normalizePhases, PhaseConfig, rawPhases } from './config';
 import { initialParameters, InitSpec, normalizeInit } from './init';
 
 export interface TrainManyOptions {
-  model: MlpSpec;
+  /** An MLP, or a sequential model that is exactly one (see sequentialAsMlp). */
+  model: ModelSpec;
   /** Training data (and its test split, if any, for the final test metrics). */
   data: Dataset;
   phases: PhaseConfig[];
@@ -60,9 +63,13 @@ export interface TrainManyResult {
 export async function trainMany(options: TrainManyOptions): Promise<TrainManyResult> {
   if (typeof options !== 'object' || options === null) throw typeError('options', 'an object', options);
   const model = normalizeModel(options.model, 'options.model');
+  // The native many-runs loop is written for MLPs (plain loops, one run per thread).
+  const rawModel = toRawModel(model);
+  if ('inputShape' in rawModel)
+    throw new RangeError(`options.model must be an MLP: trainMany supports MLPs only (train convnets with train()); received ${describeModel(model)}`);
   const data = options.data;
   if (typeof data !== 'object' || data === null || !isFloat64Array(data.X)) throw typeError('options.data', 'a Dataset', data);
-  if (data.d !== model.layers[0]) throw rangeError('options.model.layers[0]', `the data dimension d = ${data.d}`, model.layers[0]);
+  requireInputSize(model, data.d, 'options.model');
   const phases = rawPhases(normalizePhases(options.phases, 'options.phases'), data.N, 'options.phases');
   const M = parameterCount(model);
   validateModelInputs(model, new Float64Array(M), data);
@@ -84,7 +91,7 @@ export async function trainMany(options: TrainManyOptions): Promise<TrainManyRes
   const checkEvery = requireInteger('options.checkEvery', options.checkEvery ?? 100, 1);
   const threads = requireInteger('options.threads', options.threads ?? binding().threads(), 1, 4096);
   const raw = await withCancellation(options.signal, (token) =>
-    binding().trainMany(toRawModel(model), inits, data.X, data.y, data.test?.X, data.test?.y,
+    binding().trainMany(rawModel, inits, data.X, data.y, data.test?.X, data.test?.y,
       { phases, seed, recordEvery: checkEvery, gradNormStop, threads }, token, options.onProgress));
   const runs = inits.length / M;
   const finalParams = new Float64Array(raw.params); // a copy in this realm (see train.ts)

@@ -10,7 +10,7 @@ import { Dataset } from '../data/dataset';
 import { datasetFromSpec } from '../data/spec';
 import { withCancellation } from '../engine/abort';
 import { setThreads, validateModelInputs } from '../engine/curvature';
-import { parameterCount, toRawModel } from '../engine/model';
+import { parameterCount, requireInputSize, toRawModel } from '../engine/model';
 import { binding, ProgressCallback } from '../native/binding';
 import { InputError, isFloat64Array, rangeError, requireAllFinite, typeError } from '../util/errors';
 import { rawPhases, ResolvedConfig, resolveConfig, TrainConfig, totalSteps } from './config';
@@ -83,7 +83,7 @@ export async function train(config: TrainConfig | ResolvedConfig, options: Train
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw typeError('options.onProgress', 'a function', options.onProgress);
   if (options.threads !== undefined) setThreads(options.threads);
   const data = options.dataset ?? datasetFromSpec(cfg.data);
-  if (data.d !== cfg.model.layers[0]) throw rangeError('config.model.layers[0]', `the data dimension d = ${data.d}`, cfg.model.layers[0]);
+  requireInputSize(cfg.model, data.d, 'config.model');
   const phases = rawPhases(cfg.phases, data.N, 'config.phases');
   const zeros = new Float64Array(parameterCount(cfg.model));
   validateModelInputs(cfg.model, zeros, data); // finite inputs, labels in range: friendly messages

@@ -87,11 +87,11 @@ export function register(program: Command): void {
   program
     .command('compare')
     .description('approximate spectral methods (power, Lanczos, SLQ, KPM, Hutchinson, Hutch++) against the exact spectrum')
-    .option('--case <file>', 'case JSON {layers, activation, loss, bias?, params, X, y}')
+    .option('--case <file>', 'case JSON {layers, activation, loss, bias?, params, X, y} or {model, params, X, y}')
     .option('--checkpoint <dir>', 'a training checkpoint directory')
     .option('--model <file>', 'model JSON (with --params, --inputs, --labels)')
     .option('--params <file>', 'parameters .npy')
-    .option('--inputs <file>', 'inputs .npy (N x layers[0])')
+    .option('--inputs <file>', 'inputs .npy (N x d0: layers[0], or C*H*W of input_shape; or N x C x H x W)')
     .option('--labels <file>', 'labels .npy (N class indices)')
     .requiredOption('--out <dir>', 'output directory (compare.json, *.svg, compare.html)')
     .addOption(new Option('--matrix <matrix>', 'the matrix to approximate').choices(['hessian', 'ggn']).default('hessian'))

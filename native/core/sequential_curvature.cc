@@ -1,0 +1,621 @@
+#include "sequential_curvature.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "activation.h"
+#include "errors.h"
+
+namespace hl {
+
+namespace {
+
+// Tangent workspace of all threads together (the primal pass and the outputs are counted apart);
+// each thread gets an equal share, but at least kMinThreadBudgetBytes.
+constexpr double kTangentBudgetBytes = 512.0 * 1024 * 1024;
+constexpr double kMinThreadBudgetBytes = 64.0 * 1024 * 1024;
+constexpr Index kMaxBlock = 64;  // columns per block: enough rows for GEMM efficiency
+
+using Layer = SequentialNet::Layer;
+
+Activation activation_of(LayerKind k) {
+  switch (k) {
+    case LayerKind::Relu: return Activation::Relu;
+    case LayerKind::Tanh: return Activation::Tanh;
+    case LayerKind::Sigmoid: return Activation::Sigmoid;
+    default: return Activation::Linear;
+  }
+}
+
+// A parameter layer seen as "patches x weights": conv2d has P positions of `patch` inputs each;
+// linear is the case P = 1, patch = its input size. Outputs are CHW: channel-major, then position.
+Index positions(const Layer& L) { return L.spec.kind == LayerKind::Conv2d ? L.positions() : 1; }
+Index patch_size(const Layer& L) { return L.spec.kind == LayerKind::Conv2d ? L.patch() : L.in.size(); }
+Index channels(const Layer& L) { return L.spec.kind == LayerKind::Conv2d ? L.out.c : L.out.size(); }
+
+// The patch rows of `rows` input rows: im2row for conv2d, the rows themselves for linear.
+const double* patches(const Layer& L, const double* x, Index rows, std::vector<double>& buf) {
+  if (L.spec.kind != LayerKind::Conv2d) return x;
+  buf.resize(static_cast<size_t>(rows * L.positions() * L.patch()));
+  seq::im2row(L, x, rows, buf.data());
+  return buf.data();
+}
+
+// The primal forward/backward pass of the selected samples, with each sample's output Hessian.
+struct Primal {
+  SeqPass pass;
+  std::vector<double> hess;  // N x k x k (only when H or G is requested)
+  const double* a(const SequentialNet& net, Index i, Index n0) const { return pass.a[size_t(i)].data() + n0 * net.size(i); }
+  const double* delta(const SequentialNet& net, Index i, Index n0) const {
+    return pass.delta[size_t(i)].data() + n0 * net.size(i);
+  }
+  const std::int32_t* arg(const SequentialNet& net, Index i, Index n0) const {
+    return pass.pool[size_t(i)].data() + n0 * net.layer(i).out.size();
+  }
+};
+
+Primal primal_pass(const SequentialNet& net, const double* params, const DataView& data, const std::int32_t* rows,
+                   Index count, bool with_hess, const std::int32_t* labels) {
+  Primal p;
+  seq_forward(net, params, data, rows, count, true, p.pass);
+  if (with_hess) {
+    const Index k = net.outputs();
+    p.hess.resize(size_t(count * k * k));
+    const double* F = p.pass.a[size_t(net.depth())].data();
+    for (Index n = 0; n < count; ++n)
+      sample_loss(net.loss(), F + n * k, k, labels[rows ? rows[n] : n], nullptr, p.hess.data() + n * k * k);
+  }
+  return p;
+}
+
+struct Kinds { bool h = false, g = false, r = false; };
+
+// Doubles of tangent workspace per (vector, sample) row for blocks whose tangents start at layer q.
+double doubles_per_row(const SequentialNet& net, Index q) {
+  double t = 0, widest = 0, conv = 0;
+  for (Index i = q; i < net.depth(); ++i) {
+    const Layer& L = net.layer(i);
+    t += double(L.out.size());
+    widest = std::max(widest, double(std::max(L.in.size(), L.out.size())));
+    if (L.has_params()) conv = std::max(conv, double(positions(L)) * (2.0 * double(patch_size(L)) + 3.0 * double(channels(L))));
+  }
+  return t + 3 * widest + conv;
+}
+
+// Rows [row0, row1) of a B x (row1 - row0) accumulator; adds B blocks of values for the
+// parameters [first, first + length), vector j's block at src + j * stride.
+void add_rows(double* acc, Index B, Index row0, Index row1, Index first, Index length, const double* src, Index stride) {
+  const Index lo = std::max(first, row0), hi = std::min(first + length, row1);
+  if (lo >= hi) return;
+  const Index n = row1 - row0;
+  for (Index j = 0; j < B; ++j) {
+    double* dst = acc + j * n + (lo - row0);
+    const double* s = src + j * stride + (lo - first);
+    for (Index t = 0; t < hi - lo; ++t) dst[t] += s[t];
+  }
+}
+
+// Runs blocks of B tangent directions over chunks of the primal's samples.
+class TangentEngine {
+ public:
+  TangentEngine(const SequentialNet& net, const double* params, const Primal& primal)
+      : net_(net), params_(params), primal_(primal), M_(net.param_count()), D_(net.depth()) {}
+
+  // Adds the sums over samples [n0, n0 + S) (not divided) of the requested kinds' products with
+  // the B directions V (B x M; nonzero only in layers [vfirst, vlast], tangents start at vfirst)
+  // to acc[kind] (B x (row1 - row0)); the backward pass goes down to layer `stop`.
+  // basis >= 0 says the directions are the unit vectors e_basis, ..., e_{basis+B-1} (all in layer
+  // vfirst): their forward injection is then a copy, not a GEMM. V is still needed when the
+  // backward goes below vfirst (rectangles), for the dW^T delta term.
+  void run(const double* V, Index basis, Index B, Index vfirst, Index vlast, Index n0, Index S, Index stop, Index row0,
+           Index row1, Kinds kinds, double* acc_h, double* acc_g, double* acc_r) {
+    basis_ = basis;
+    forward_tangents(V, B, vfirst, vlast, n0, S);
+    if (kinds.h) backward(V, B, vfirst, vlast, n0, S, stop, row0, row1, true, true, acc_h);
+    if (kinds.g) backward(V, B, vfirst, vlast, n0, S, stop, row0, row1, true, false, acc_g);
+    if (kinds.r) backward(V, B, vfirst, vlast, n0, S, stop, row0, row1, false, true, acc_r);
+  }
+
+ private:
+  bool in_v(Index i, Index vfirst, Index vlast) const { return net_.layer(i).has_params() && i >= vfirst && i <= vlast; }
+
+  // t_[i] = d a_i / d eps along each direction, rows (j, n) -> j * S + n, when has_t_[i] (else
+  // zero). The buffers are kept from run to run: reallocating them costs a first touch each time.
+  void forward_tangents(const double* V, Index B, Index vfirst, Index vlast, Index n0, Index S) {
+    t_.resize(size_t(D_ + 1));
+    has_t_.assign(size_t(D_ + 1), false);
+    for (Index i = vfirst; i < D_; ++i) {
+      const Layer& L = net_.layer(i);
+      const bool has_in = has_t_[size_t(i)], inject = in_v(i, vfirst, vlast);
+      if (!has_in && !inject) continue;
+      const Index is = L.in.size(), os = L.out.size(), R = B * S;
+      auto& out = t_[size_t(i + 1)];
+      out.assign(size_t(R * os), 0.0);
+      has_t_[size_t(i + 1)] = true;
+      const double* tin = has_in ? t_[size_t(i)].data() : nullptr;
+      const double* a = primal_.a(net_, i, n0);
+      switch (L.spec.kind) {
+        case LayerKind::Conv2d:
+        case LayerKind::Linear:
+          if (has_in) seq::apply_weights(L, params_ + L.weight_offset, tin, R, out.data(), scratch_);
+          if (inject && basis_ >= 0) inject_basis(L, B, a, S, out.data());
+          else if (inject) inject_forward(L, V, B, a, S, out.data());
+          break;
+        case LayerKind::MaxPool2d: {
+          const std::int32_t* arg = primal_.arg(net_, i, n0);
+          for (Index j = 0; j < B; ++j)
+            for (Index n = 0; n < S; ++n) {
+              const double* src = tin + (j * S + n) * is;
+              double* dst = out.data() + (j * S + n) * os;
+              for (Index o = 0; o < os; ++o) dst[o] = src[arg[n * os + o]];
+            }
+          break;
+        }
+        case LayerKind::Flatten:
+        case LayerKind::Identity: std::copy(tin, tin + R * is, out.data()); break;
+        default: {
+          const Activation act = activation_of(L.spec.kind);
+          d1_.resize(size_t(S * is));
+          for (Index e = 0; e < S * is; ++e) d1_[size_t(e)] = act_d1(act, a[e]);
+          for (Index j = 0; j < B; ++j)
+            for (Index e = 0; e < S * is; ++e) out[size_t(j * S * is + e)] = d1_[size_t(e)] * tin[j * S * is + e];
+        }
+      }
+    }
+  }
+
+  // inject_forward for V_j = e_{basis + j}: the tangent of output channel c is one patch column
+  // (a weight) or all ones (a bias).
+  void inject_basis(const Layer& L, Index B, const double* a, Index S, double* out) {
+    const Index P = positions(L), K = patch_size(L), os = L.out.size();
+    const double* cols = patches(L, a, S, cols_);
+    for (Index j = 0; j < B; ++j) {
+      const Index e = basis_ + j - L.weight_offset;
+      const bool weight = e < L.weight_size;
+      const Index c = weight ? e / K : e - L.weight_size, kk = weight ? e % K : 0;
+      for (Index n = 0; n < S; ++n) {
+        double* o = out + (j * S + n) * os + c * P;
+        if (weight)
+          for (Index p = 0; p < P; ++p) o[p] += cols[(n * P + p) * K + kk];
+        else
+          for (Index p = 0; p < P; ++p) o[p] += 1.0;
+      }
+    }
+  }
+
+  // out[(j, n)] += V_j's weights applied to sample n's input + V_j's bias.
+  void inject_forward(const Layer& L, const double* V, Index B, const double* a, Index S, double* out) {
+    const Index P = positions(L), K = patch_size(L), C = channels(L), os = L.out.size();
+    const double* cols = patches(L, a, S, cols_);
+    vcat_.resize(size_t(B * C * K));  // (j, c) x K: direction j's weight slice
+    for (Index j = 0; j < B; ++j) std::copy(V + j * M_ + L.weight_offset, V + j * M_ + L.weight_offset + C * K, vcat_.data() + j * C * K);
+    y_.resize(size_t(S * P * B * C));
+    // Y = cols (S*P x K) * vcat^T (K x B*C)
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, S * P, B * C, K, 1.0, cols, K, vcat_.data(), K, 0.0, y_.data(), B * C);
+    for (Index j = 0; j < B; ++j) {
+      const double* vb = L.bias_size > 0 ? V + j * M_ + L.bias_offset : nullptr;
+      for (Index n = 0; n < S; ++n) {
+        double* o = out + (j * S + n) * os;
+        for (Index c = 0; c < C; ++c) {
+          const double b = vb ? vb[c] : 0.0;
+          for (Index p = 0; p < P; ++p) o[c * P + p] += y_[size_t(((n * P + p) * B + j) * C + c)] + b;
+        }
+      }
+    }
+  }
+
+  // The backward pass of the tangents for one kind: `output` seeds delta' = H_l f' (H, G);
+  // `second` adds the network's second-order terms (H, R).
+  void backward(const double* V, Index B, Index vfirst, Index vlast, Index n0, Index S, Index stop, Index row0,
+                Index row1, bool output, bool second, double* acc) {
+    const Index k = net_.outputs(), R = B * S;
+    d_.assign(size_t(R * k), 0.0);
+    if (output) {
+      const double* f = t_[size_t(D_)].data();
+      for (Index j = 0; j < B; ++j)
+        for (Index n = 0; n < S; ++n) {
+          const double* h = primal_.hess.data() + (n0 + n) * k * k;
+          const double* x = f + (j * S + n) * k;
+          double* y = d_.data() + (j * S + n) * k;
+          for (Index a = 0; a < k; ++a) {
+            double s = 0;
+            for (Index b = 0; b < k; ++b) s += h[a * k + b] * x[b];
+            y[a] = s;
+          }
+        }
+    }
+    for (Index i = D_ - 1; i >= stop; --i) {
+      const Layer& L = net_.layer(i);
+      const bool has_t = has_t_[size_t(i)];
+      if (L.has_params() && L.weight_offset < row1 && L.bias_offset + L.bias_size > row0)
+        accumulate(L, i, B, n0, S, row0, row1, second && has_t, acc);
+      if (i == stop) break;
+      const Index is = L.in.size(), os = L.out.size();
+      dn_.assign(size_t(R * is), 0.0);
+      const double* a = primal_.a(net_, i, n0);
+      switch (L.spec.kind) {
+        case LayerKind::Conv2d:
+        case LayerKind::Linear:
+          seq::apply_weights_transposed(L, params_ + L.weight_offset, d_.data(), R, dn_.data(), scratch_);
+          if (second && in_v(i, vfirst, vlast)) weights_transposed_delta(L, V, B, n0, S, i);
+          break;
+        case LayerKind::MaxPool2d: {
+          const std::int32_t* arg = primal_.arg(net_, i, n0);
+          for (Index j = 0; j < B; ++j)
+            for (Index n = 0; n < S; ++n) {
+              const double* src = d_.data() + (j * S + n) * os;
+              double* dst = dn_.data() + (j * S + n) * is;
+              for (Index o = 0; o < os; ++o) dst[arg[n * os + o]] += src[o];
+            }
+          break;
+        }
+        case LayerKind::Flatten:
+        case LayerKind::Identity: std::copy(d_.begin(), d_.end(), dn_.begin()); break;
+        default: {
+          const Activation act = activation_of(L.spec.kind);
+          d1_.resize(size_t(S * is));
+          for (Index e = 0; e < S * is; ++e) d1_[size_t(e)] = act_d1(act, a[e]);
+          for (Index j = 0; j < B; ++j)
+            for (Index e = 0; e < S * is; ++e) dn_[size_t(j * S * is + e)] = d1_[size_t(e)] * d_[size_t(j * S * is + e)];
+          if (second && has_t && L.spec.kind != LayerKind::Relu) {
+            // act''(z) z' delta: the activation's own curvature (zero for ReLU).
+            const double* dl = primal_.delta(net_, i + 1, n0);
+            const double* tz = t_[size_t(i)].data();
+            for (Index e = 0; e < S * is; ++e) d1_[size_t(e)] = act_d2(act, a[e]) * dl[e];
+            for (Index j = 0; j < B; ++j)
+              for (Index e = 0; e < S * is; ++e) dn_[size_t(j * S * is + e)] += d1_[size_t(e)] * tz[j * S * is + e];
+          }
+        }
+      }
+      d_.swap(dn_);
+    }
+  }
+
+  // dn_ += V_j^T delta (the weight direction's transpose applied to the primal error), for all j.
+  void weights_transposed_delta(const Layer& L, const double* V, Index B, Index n0, Index S, Index i) {
+    const Index P = positions(L), K = patch_size(L), C = channels(L), is = L.in.size();
+    const double* dl = primal_.delta(net_, i + 1, n0);
+    const double* dt = dl;
+    if (L.spec.kind == LayerKind::Conv2d) {
+      dtp_.resize(size_t(S * P * C));
+      seq::chw_to_positions(L, dl, S, dtp_.data());
+      dt = dtp_.data();
+    }
+    vcat_.resize(size_t(C * B * K));  // c x (j, K)
+    for (Index j = 0; j < B; ++j)
+      for (Index c = 0; c < C; ++c) {
+        const double* src = V + j * M_ + L.weight_offset + c * K;
+        std::copy(src, src + K, vcat_.data() + (c * B + j) * K);
+      }
+    y_.resize(size_t(S * P * B * K));
+    // Y = dt (S*P x C) * vcat (C x B*K)
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S * P, B * K, C, 1.0, dt, C, vcat_.data(), B * K, 0.0, y_.data(), B * K);
+    if (L.spec.kind == LayerKind::Linear) {
+      for (Index j = 0; j < B; ++j)
+        for (Index n = 0; n < S; ++n) {
+          double* dst = dn_.data() + (j * S + n) * is;
+          const double* src = y_.data() + (n * B + j) * K;
+          for (Index c = 0; c < K; ++c) dst[c] += src[c];
+        }
+      return;
+    }
+    // Regroup to im2row order ((j, n, p) x K) and scatter back to the input positions.
+    perm_.resize(size_t(B * S * P * K));
+    for (Index n = 0; n < S; ++n)
+      for (Index p = 0; p < P; ++p)
+        for (Index j = 0; j < B; ++j)
+          std::copy(y_.data() + ((n * P + p) * B + j) * K, y_.data() + ((n * P + p) * B + j + 1) * K,
+                    perm_.data() + ((j * S + n) * P + p) * K);
+    seq::row2im_add(L, perm_.data(), B * S, dn_.data());
+  }
+
+  // acc_j += (parameter-gradient tangent of layer i along direction j) summed over the chunk:
+  //   delta'_j a^T  (+ delta a'_j^T when `second` and a' is nonzero), bias: sum of delta'_j.
+  void accumulate(const Layer& L, Index i, Index B, Index n0, Index S, Index row0, Index row1, bool second, double* acc) {
+    const Index P = positions(L), K = patch_size(L), C = channels(L), os = L.out.size();
+    const double* a = primal_.a(net_, i, n0);
+    const double* cols = patches(L, a, S, cols_);
+    // Dw ((n, p) x (j, c)) from d_ ((j, n) x (c, p)).
+    dw_.resize(size_t(S * P * B * C));
+    for (Index j = 0; j < B; ++j)
+      for (Index n = 0; n < S; ++n) {
+        const double* src = d_.data() + (j * S + n) * os;
+        for (Index c = 0; c < C; ++c)
+          for (Index p = 0; p < P; ++p) dw_[size_t(((n * P + p) * B + j) * C + c)] = src[c * P + p];
+      }
+    g_.resize(size_t(B * C * K));
+    // G1 = Dw^T (B*C x S*P) * cols (S*P x K)
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, B * C, K, S * P, 1.0, dw_.data(), B * C, cols, K, 0.0, g_.data(), K);
+    add_rows(acc, B, row0, row1, L.weight_offset, C * K, g_.data(), C * K);
+    if (L.bias_size > 0) {
+      gb_.assign(size_t(B * C), 0.0);
+      for (Index t = 0; t < S * P; ++t)
+        for (Index e = 0; e < B * C; ++e) gb_[size_t(e)] += dw_[size_t(t * B * C + e)];
+      add_rows(acc, B, row0, row1, L.bias_offset, C, gb_.data(), C);
+    }
+    if (!second) return;
+    // G2 = dt^T (C x S*P) * Tw (S*P x (j, K)), Tw = the patches of a'_j per (sample, position).
+    const double* dl = primal_.delta(net_, i + 1, n0);
+    const double* dt = dl;
+    if (L.spec.kind == LayerKind::Conv2d) {
+      dtp_.resize(size_t(S * P * C));
+      seq::chw_to_positions(L, dl, S, dtp_.data());
+      dt = dtp_.data();
+    }
+    const double* tc = patches(L, t_[size_t(i)].data(), B * S, tcols_);  // ((j, n, p) x K)
+    perm_.resize(size_t(S * P * B * K));
+    for (Index j = 0; j < B; ++j)
+      for (Index n = 0; n < S; ++n)
+        for (Index p = 0; p < P; ++p)
+          std::copy(tc + ((j * S + n) * P + p) * K, tc + ((j * S + n) * P + p + 1) * K,
+                    perm_.data() + ((n * P + p) * B + j) * K);
+    g2_.resize(size_t(C * B * K));
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, C, B * K, S * P, 1.0, dt, C, perm_.data(), B * K, 0.0, g2_.data(), B * K);
+    for (Index c = 0; c < C; ++c) add_rows(acc, B, row0, row1, L.weight_offset + c * K, K, g2_.data() + c * B * K, K);
+  }
+
+  const SequentialNet& net_;
+  const double* params_;
+  const Primal& primal_;
+  const Index M_, D_;
+  Index basis_ = -1;
+  std::vector<std::vector<double>> t_;
+  std::vector<bool> has_t_;
+  std::vector<double> d_, dn_, d1_, scratch_, cols_, tcols_, vcat_, y_, dw_, dtp_, perm_, g_, g2_, gb_;
+};
+
+Index first_param_layer(const SequentialNet& net) {
+  Index i = 0;
+  while (!net.layer(i).has_params()) ++i;
+  return i;
+}
+Index last_param_layer(const SequentialNet& net) {
+  Index i = net.depth() - 1;
+  while (!net.layer(i).has_params()) --i;
+  return i;
+}
+Index layer_end(const Layer& L) { return L.bias_offset + L.bias_size; }
+
+// Block and chunk sizes for tangents starting at layer q: B directions x S samples per run.
+double thread_budget(int threads) { return std::max(kMinThreadBudgetBytes, kTangentBudgetBytes / double(threads)); }
+
+void block_shape(const SequentialNet& net, Index q, Index columns, Index N, double budget, Index& B, Index& S) {
+  const double rows = std::max(1.0, std::floor(budget / (8.0 * doubles_per_row(net, q))));
+  B = std::max<Index>(1, std::min<Index>({kMaxBlock, columns, static_cast<Index>(rows)}));
+  S = std::max<Index>(1, std::min<Index>(N, static_cast<Index>(rows / double(B))));
+}
+
+// Copies the upper triangle of an n x n row-major matrix onto its lower triangle, in tiles
+// (a tile's reads and its transposed writes both stay in cache).
+template <typename T>
+void mirror_upper(T* m, Index ld, Index n) {
+  constexpr Index kTile = 64;
+  for (Index i0 = 0; i0 < n; i0 += kTile)
+    for (Index j0 = 0; j0 <= i0; j0 += kTile) {
+      const Index i1 = std::min(n, i0 + kTile), j1 = std::min(n, j0 + kTile);
+      for (Index i = i0; i < i1; ++i)
+        for (Index j = j0; j < std::min(j1, i); ++j) m[i * ld + j] = m[j * ld + i];
+    }
+}
+
+void write_value(const BlockSink& s, Index r, Index c, double v) {
+  if (s.f64) s.f64[r * s.ld + c] = v;
+  else s.f32[r * s.ld + c] = static_cast<float>(v);
+}
+
+void gradient_covariance(const SequentialNet& net, const SeqPass& pass, Index rb, Index re, Index cb, Index ce,
+                         const BlockSink& sink, const Control& control) {
+  const Index N = pass.rows, M = net.param_count();
+  control.report("gradient covariance", 0.0);
+  const std::vector<double> G = seq_per_sample_gradients(net, pass);
+  control.check();
+  const double scale = 1.0 / double(N);
+  const Index nc = ce - cb;
+  std::vector<double> tmp;
+  constexpr Index kRows = 256;
+  for (Index r0 = rb; r0 < re; r0 += kRows) {
+    const Index nr = std::min(kRows, re - r0);
+    double* out = sink.f64 ? sink.f64 + (r0 - rb) * sink.ld : nullptr;
+    Index ld = sink.ld;
+    if (!out) {
+      tmp.resize(size_t(nr * nc));
+      out = tmp.data();
+      ld = nc;
+    }
+    // C[rows, cols] = (1/N) G[:, rows]^T G[:, cols]
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nr, nc, N, scale, G.data() + r0, M, G.data() + cb, M, 0.0, out, ld);
+    if (!sink.f64)
+      for (Index r = 0; r < nr; ++r)
+        for (Index c = 0; c < nc; ++c) sink.f32[(r0 - rb + r) * sink.ld + c] = static_cast<float>(tmp[size_t(r * nc + c)]);
+    control.check();
+    control.report("gradient covariance", double(r0 + nr - rb) / double(re - rb));
+  }
+}
+
+}  // namespace
+
+double assembly_workspace_bytes(const SequentialNet& net, Index N, const std::vector<CurvatureKind>& kinds) {
+  double per_sample = 0;
+  for (Index i = 0; i <= net.depth(); ++i) per_sample += 2.0 * double(net.size(i));
+  const double k = double(net.outputs());
+  double bytes = 8.0 * double(N) * (per_sample + k * k);
+  bool tangent = false;
+  for (auto kind : kinds) {
+    if (kind == CurvatureKind::GradientCovariance) bytes += 8.0 * double(N) * double(net.param_count());
+    else tangent = true;
+  }
+  const int T = std::max(1, thread_count());
+  if (tangent) bytes += double(T) * (thread_budget(T) + 4.0 * 8.0 * double(kMaxBlock) * double(net.param_count()));
+  return bytes;
+}
+
+void assemble_curvature(const SequentialNet& net, const double* params, const DataView& data,
+                        const CurvatureRequest& req, const std::vector<BlockSink>& sinks, const Control& control) {
+  const Index M = net.param_count(), N = data.N;
+  const Index rb = req.row_begin, re = req.row_end < 0 ? M : req.row_end;
+  const Index cb = req.col_begin, ce = req.col_end < 0 ? M : req.col_end;
+  require(rb >= 0 && rb < re && re <= M, "rows must be a range in [0, " + std::to_string(M) + "]");
+  require(cb >= 0 && cb < ce && ce <= M, "columns must be a range in [0, " + std::to_string(M) + "]");
+  require(sinks.size() == req.kinds.size(), "one output per requested matrix");
+  Kinds kinds;
+  int slot[3] = {-1, -1, -1};
+  int cov = -1;
+  for (size_t t = 0; t < req.kinds.size(); ++t) {
+    switch (req.kinds[t]) {
+      case CurvatureKind::Hessian: kinds.h = true; slot[0] = int(t); break;
+      case CurvatureKind::GaussNewton: kinds.g = true; slot[1] = int(t); break;
+      case CurvatureKind::Residual: kinds.r = true; slot[2] = int(t); break;
+      case CurvatureKind::GradientCovariance: cov = int(t); break;
+    }
+  }
+  const bool symmetric = rb == cb && re == ce;
+  control.report("assembly", 0.0);
+  const Primal primal = primal_pass(net, params, data, nullptr, N, kinds.h || kinds.g, data.y);
+  control.check();
+  if (cov >= 0) gradient_covariance(net, primal.pass, rb, re, cb, ce, sinks[size_t(cov)], control);
+  if (!(kinds.h || kinds.g || kinds.r)) return;
+
+  // Column blocks: B columns of one layer q each, B x S (vector, sample) rows per run.
+  struct Block { Index c0, B, S, q; };
+  std::vector<Block> blocks;
+  const int T = std::max(1, thread_count());
+  for (Index c0 = cb; c0 < ce;) {
+    const Index q = net.layer_of(c0);
+    Index B = 0, S = 0;
+    block_shape(net, q, std::min(ce, layer_end(net.layer(q))) - c0, N, thread_budget(T), B, S);
+    blocks.push_back({c0, B, S, q});
+    c0 += B;
+  }
+  // Blocks are independent: each thread takes the next one with its own engine and accumulators,
+  // and BLAS runs single-threaded inside them (on few cores OpenBLAS's own threads would spin
+  // through the element-wise loops between GEMMs; on many, blocks scale where small GEMMs do not).
+  // Writes go to disjoint sink entries (a block's columns, or in the symmetric case its rows).
+  const int workers = static_cast<int>(std::min<size_t>(size_t(T), blocks.size()));
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop_all{false};
+  std::exception_ptr failure;
+  std::mutex mutex;  // guards failure, done and control.report
+  Index done = 0;
+  const double scale = 1.0 / double(N);
+  auto worker = [&]() {
+    try {
+      TangentEngine engine(net, params, primal);
+      std::vector<double> V, acc[3];
+      for (size_t b = next++; b < blocks.size() && !stop_all.load(); b = next++) {
+        const Index c0 = blocks[b].c0, B = blocks[b].B, S = blocks[b].S, q = blocks[b].q;
+        const Index row0 = symmetric ? c0 : rb, row1 = re, nrows = row1 - row0;
+        const Index stop = symmetric ? q : std::min(q, net.layer_of(rb));
+        const bool needs_v = stop < q;  // the dW^T delta term below the block's layer
+        if (needs_v) {
+          V.assign(size_t(B * M), 0.0);
+          for (Index j = 0; j < B; ++j) V[size_t(j * M + c0 + j)] = 1.0;
+        }
+        for (int s = 0; s < 3; ++s)
+          if (slot[s] >= 0) acc[s].assign(size_t(B * nrows), 0.0);
+        for (Index n0 = 0; n0 < N; n0 += S) {
+          control.check();
+          engine.run(needs_v ? V.data() : nullptr, c0, B, q, q, n0, std::min(S, N - n0), stop, row0, row1, kinds,
+                     acc[0].data(), acc[1].data(), acc[2].data());
+        }
+        for (int s = 0; s < 3; ++s) {
+          if (slot[s] < 0) continue;
+          const BlockSink& sink = sinks[size_t(slot[s])];
+          const double* a = acc[s].data();
+          if (symmetric) {
+            // Row c of the upper triangle is column c of the block, contiguous: one streaming
+            // copy. The lower triangle is mirrored once at the end (mirror_upper).
+            for (Index j = 0; j < B; ++j) {
+              const Index c = c0 + j;
+              const double* src = a + j * nrows + (c - row0);
+              const Index n = row1 - c, at = (c - rb) * sink.ld + (c - cb);
+              if (sink.f64)
+                for (Index t = 0; t < n; ++t) sink.f64[at + t] = src[t] * scale;
+              else
+                for (Index t = 0; t < n; ++t) sink.f32[at + t] = static_cast<float>(src[t] * scale);
+            }
+          } else {
+            // Rows outer, the block's columns inner: B consecutive entries of each sink row.
+            for (Index r = row0; r < row1; ++r)
+              for (Index j = 0; j < B; ++j) write_value(sink, r - rb, c0 + j - cb, a[j * nrows + (r - row0)] * scale);
+          }
+        }
+        std::lock_guard<std::mutex> lock(mutex);
+        done += B;
+        control.report("assembly", double(done) / double(ce - cb));
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!failure) failure = std::current_exception();
+      stop_all = true;
+    }
+  };
+  {
+    SingleThreadedBlas scope(workers > 1);
+    std::vector<std::thread> pool;
+    for (int t = 1; t < workers; ++t) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+  }
+  if (failure) std::rethrow_exception(failure);
+  if (symmetric)
+    for (int s = 0; s < 3; ++s) {
+      if (slot[s] < 0) continue;
+      const BlockSink& sink = sinks[size_t(slot[s])];
+      if (sink.f64) mirror_upper(sink.f64, sink.ld, re - rb);
+      else mirror_upper(sink.f32, sink.ld, re - rb);
+    }
+}
+
+double products_workspace_bytes(const SequentialNet& net, Index B, Index k) {
+  double per_sample = 0;
+  for (Index i = 0; i <= net.depth(); ++i) per_sample += 2.0 * double(net.size(i));
+  const double K = double(net.outputs());
+  const double block = double(std::min<Index>(k, kMaxBlock));
+  return 8.0 * double(B) * (per_sample + K * K) + kTangentBudgetBytes / 2 + 8.0 * block * double(net.param_count());
+}
+
+void curvature_products(const SequentialNet& net, const double* params, const DataView& data,
+                        const ProductRequest& req, const double* V, Index k, double* out, const Control& control) {
+  const Index M = net.param_count();
+  require(k >= 1, "the number of vectors must be >= 1; received " + std::to_string(k));
+  require(V != nullptr && out != nullptr && (out + k * M <= V || V + k * M <= out), "out must not overlap V");
+  const std::int32_t* rows = req.samples;
+  Index count = data.N;
+  if (rows) {
+    require(req.sample_count >= 1, "samples must hold at least 1 index; received " + std::to_string(req.sample_count));
+    count = req.sample_count;
+    for (Index t = 0; t < count; ++t)
+      if (rows[t] < 0 || rows[t] >= data.N)
+        fail(ErrorKind::InvalidArgument, "samples[" + std::to_string(t) + "] must be a sample index in [0, " +
+                                             std::to_string(data.N - 1) + "]; received " + std::to_string(rows[t]));
+  }
+  control.report("products", 0.0);
+  const Primal primal = primal_pass(net, params, data, rows, count, true, data.y);
+  control.check();
+  TangentEngine engine(net, params, primal);
+  const Index first = first_param_layer(net), last = last_param_layer(net);
+  Kinds kinds;
+  if (req.kind == ProductKind::Hessian) kinds.h = true;
+  else kinds.g = true;
+  const double scale = 1.0 / double(count);
+  std::vector<double> acc;
+  for (Index v0 = 0; v0 < k;) {
+    Index B = 0, S = 0;
+    block_shape(net, first, k - v0, count, kTangentBudgetBytes / 2, B, S);
+    acc.assign(size_t(B * M), 0.0);
+    for (Index n0 = 0; n0 < count; n0 += S) {
+      control.check();
+      engine.run(V + v0 * M, -1, B, first, last, n0, std::min(S, count - n0), first, 0, M, kinds, acc.data(), acc.data(), nullptr);
+    }
+    for (Index t = 0; t < B * M; ++t) out[v0 * M + t] = acc[size_t(t)] * scale;
+    v0 += B;
+    control.report("products", double(v0) / double(k));
+  }
+}
+
+}  // namespace hl
