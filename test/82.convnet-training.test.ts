@@ -93,3 +93,21 @@ test('hessian-lab analyze reads the sequential case-file form and writes the con
   expect(bad.code).toBe(2);
   expect(bad.stderr).toMatch(/36/);
 });
+
+test('hessian-lab train --model convnet.json (flags, no run.json), then analyze --checkpoint', async () => {
+  const { runCli } = await import('./helpers/cli');
+  const dir = tmp();
+  fs.writeFileSync(path.join(dir, 'convnet.json'), JSON.stringify(model));
+  const run = path.join(dir, 'run');
+  const r = await runCli('train', '--model', path.join(dir, 'convnet.json'), '--data', 'mnist:N=30,downsample=4,classes=0|1|7,seed=2',
+    '--steps', '20', '--lr', '0.1', '--batch-size', '10', '--out', run);
+  expect(r.code).toBe(0);
+  expect(loadCheckpoint(run).model).toMatchObject({ input_shape: [1, 7, 7] });
+  const a = await runCli('analyze', '--checkpoint', run, '--out', path.join(dir, 'analysis'), '--matrices', 'hessian');
+  expect(a.code).toBe(0);
+  const out = JSON.parse(fs.readFileSync(path.join(dir, 'analysis', 'analysis.json'), 'utf8'));
+  expect(out.hessian.eigenvalues).toHaveLength(parameterCount(model));
+  const both = await runCli('train', '--model', path.join(dir, 'convnet.json'), '--layers', '2,3', '--data', 'two_blobs:N=10', '--steps', '1', '--lr', '0.1', '--out', path.join(dir, 'x'));
+  expect(both.code).toBe(2);
+  expect(both.stderr).toMatch(/either --model FILE or --layers/);
+});

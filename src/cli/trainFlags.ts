@@ -3,10 +3,13 @@
  * turned into the same config object a run.json holds and validated by the same resolveConfig, so
  * the two routes cannot drift apart.
  */
+import * as fs from 'fs';
 import { resolveConfig, ResolvedConfig } from '../train/config';
 import { InputError } from '../util/errors';
 
 export interface TrainConfigFlags {
+  /** A model JSON file (an MLP or a sequential model / convnet): the alternative to --layers. */
+  model?: string;
   layers?: string;
   activation?: string;
   loss?: string;
@@ -53,21 +56,37 @@ export function parseDataFlag(text: string): Record<string, unknown> {
 
 /** True when any of the config-building flags is present. */
 export function hasConfigFlags(flags: TrainConfigFlags): boolean {
-  return ['layers', 'activation', 'loss', 'data', 'init', 'seed', 'steps', 'lr', 'batchSize', 'momentum', 'recordEvery', 'checkpointEvery', 'stopGradNorm']
+  return ['model', 'layers', 'activation', 'loss', 'data', 'init', 'seed', 'steps', 'lr', 'batchSize', 'momentum', 'recordEvery', 'checkpointEvery', 'stopGradNorm']
     .some((k) => flags[k as keyof TrainConfigFlags] !== undefined);
 }
 
-export function configFromFlags(flags: TrainConfigFlags): ResolvedConfig {
-  for (const [flag, value] of [['layers', flags.layers], ['data', flags.data], ['steps', flags.steps], ['lr', flags.lr]] as const) {
-    if (value === undefined) throw new InputError(`without --config, train needs --${flag} (and --layers, --data, --steps, --lr)`);
+/** The model from --model FILE (any model JSON) or from --layers/--activation/--loss/--no-bias. */
+function modelFromFlags(flags: TrainConfigFlags): unknown {
+  if (flags.model === undefined) {
+    const layers = flags.layers!.split(',').map((s) => Number(s.trim()));
+    return { layers, activation: flags.activation ?? 'relu', loss: flags.loss ?? 'cross_entropy', bias: flags.bias !== false };
   }
-  const layers = flags.layers!.split(',').map((s) => Number(s.trim()));
+  if (flags.layers !== undefined || flags.activation !== undefined || flags.loss !== undefined || flags.bias === false)
+    throw new InputError('give either --model FILE or --layers (with --activation, --loss, --no-bias), not both');
+  if (!fs.existsSync(flags.model)) throw new InputError(`--model ${flags.model}: no such file`);
+  try {
+    return JSON.parse(fs.readFileSync(flags.model, 'utf8'));
+  } catch (err) {
+    throw new InputError(`--model ${flags.model}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+export function configFromFlags(flags: TrainConfigFlags): ResolvedConfig {
+  const modelFlag: readonly [string, unknown] = flags.model !== undefined ? ['model', flags.model] : ['layers', flags.layers];
+  for (const [flag, value] of [modelFlag, ['data', flags.data], ['steps', flags.steps], ['lr', flags.lr]] as const) {
+    if (value === undefined) throw new InputError(`without --config, train needs --${flag} (and --layers or --model, --data, --steps, --lr)`);
+  }
   const [scheme, radius] = (flags.init ?? 'pytorch').split(':');
   const phase: Record<string, unknown> = { steps: numberFlag('steps', flags.steps), lr: numberFlag('lr', flags.lr) };
   if (flags.batchSize !== undefined) phase.batchSize = numberFlag('batch-size', flags.batchSize);
   if (flags.momentum !== undefined) phase.momentum = numberFlag('momentum', flags.momentum);
   const config: Record<string, unknown> = {
-    model: { layers, activation: flags.activation ?? 'relu', loss: flags.loss ?? 'cross_entropy', bias: flags.bias !== false },
+    model: modelFromFlags(flags),
     data: parseDataFlag(flags.data!),
     init: radius === undefined ? { scheme } : { scheme, radius: numberFlag('init', radius) },
     phases: [phase],

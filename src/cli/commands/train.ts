@@ -31,14 +31,14 @@ export function parseThreads(text: string | undefined): number | undefined {
 
 function configFor(flags: TrainFlags): ResolvedConfig {
   if (hasConfigFlags(flags)) {
-    if (flags.config !== undefined) throw new InputError('give either --config FILE or the run flags (--layers, --data, --steps, --lr, ...), not both');
+    if (flags.config !== undefined) throw new InputError('give either --config FILE or the run flags (--layers or --model, --data, --steps, --lr, ...), not both');
     return configFromFlags(flags);
   }
   if (flags.config !== undefined) {
     if (!fs.existsSync(flags.config)) throw new InputError(`--config ${flags.config}: no such file`);
     return readConfigFile(flags.config);
   }
-  if (!flags.resume) throw new InputError('give --config FILE, or run flags (--layers, --data, --steps, --lr), or --resume to continue the run in --out');
+  if (!flags.resume) throw new InputError('give --config FILE, or run flags (--layers or --model, --data, --steps, --lr), or --resume to continue the run in --out');
   return loadCheckpoint(flags.out).config;
 }
 
@@ -78,10 +78,11 @@ async function run(flags: TrainFlags): Promise<void> {
 export function register(program: Command): void {
   program
     .command('train')
-    .description('train an MLP per a run.json (model, data, init, seed, phases, recordEvery, checkpointEvery, stop) into a checkpoint directory')
+    .description('train a model (MLP or convnet) per a run.json or flags (model, data, init, seed, phases, recordEvery, checkpointEvery, stop) into a checkpoint directory')
     .option('--config <file>', 'run.json (schema: src/train/config.ts)')
     .requiredOption('--out <dir>', 'checkpoint directory: params.npy, momentum.npy, checkpoint.json, metrics.jsonl')
     .option('--resume', 'continue from the checkpoint in --out')
+    .option('--model <file>', 'without --config: a model JSON (an MLP or a sequential model / convnet), instead of --layers')
     .option('--layers <sizes>', 'without --config: layer sizes, e.g. 2,10,10,2')
     .option('--activation <name>', 'relu | tanh | sigmoid | linear (default relu)')
     .option('--loss <name>', 'cross_entropy | mse | logistic (default cross_entropy)')
