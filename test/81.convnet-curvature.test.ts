@@ -346,6 +346,21 @@ describe('bad convnets give clear errors, never a crash', () => {
   });
 });
 
+describe('the memory guard covers convnets', () => {
+  afterEach(() => delete process.env.HESSIAN_LAB_MEMORY_LIMIT);
+
+  it('refuses, before allocating, the E4 convnet Hessian on a machine that cannot hold it', async () => {
+    const e4: SequentialSpec = { input_shape: [1, 28, 28], loss: 'cross_entropy', layers: [
+      conv(10, 5), { type: 'relu' }, { type: 'maxpool2d', kernel: 2 }, conv(20, 5), { type: 'relu' }, { type: 'maxpool2d', kernel: 2 },
+      { type: 'flatten' }, { type: 'linear', out: 80 }, { type: 'relu' }, { type: 'linear', out: 10 }] };
+    expect(parameterCount(e4)).toBe(31770);
+    const data = { X: new Float64Array(2 * 784), y: Int32Array.from([0, 1]) };
+    process.env.HESSIAN_LAB_MEMORY_LIMIT = String(2 ** 30);
+    await expect(computeCurvature(e4, new Float64Array(31770), data, { matrices: ['hessian'] }))
+      .rejects.toThrow(/M = 31770 parameters needs \d+ bytes .* but only 1073741824 bytes/);
+  });
+});
+
 describe('long convnet work is cancellable', () => {
   it('an aborted assembly rejects with AbortError', async () => {
     const model: SequentialSpec = { input_shape: [1, 12, 12], loss: 'cross_entropy', layers: [
