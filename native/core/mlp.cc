@@ -53,25 +53,27 @@ Index ParamLayout::layer_of(Index j) const {
   return static_cast<Index>(it - offset_.begin());
 }
 
-void validate_inputs(const MlpSpec& spec, const double* params, Index param_count, const DataView& data) {
-  spec.validate();
-  ParamLayout layout(spec);
-  require(param_count == layout.size(), "params must have " + std::to_string(layout.size()) +
-                                            " entries for these layers; received " + std::to_string(param_count));
+void validate_values(Index expected_params, const double* params, Index param_count, const DataView& data, Index inputs,
+                     Index classes) {
+  require(param_count == expected_params, "params must have " + std::to_string(expected_params) +
+                                              " entries for these layers; received " + std::to_string(param_count));
   require(data.N >= 1, "the dataset must have at least 1 sample; received N = " + std::to_string(data.N));
   // Messages are built only on failure: these loops run over N * n_0 entries.
   for (Index j = 0; j < param_count; ++j)
     if (!std::isfinite(params[j])) fail(ErrorKind::InvalidArgument, "params must be finite; entry " + std::to_string(j) + " is not");
-  const Index n0 = spec.inputs();
-  for (Index i = 0; i < data.N * n0; ++i)
+  for (Index i = 0; i < data.N * inputs; ++i)
     if (!std::isfinite(data.X[i]))
-      fail(ErrorKind::InvalidArgument, "X must be finite; sample " + std::to_string(i / n0) + ", feature " +
-                                           std::to_string(i % n0) + " is not");
-  const Index classes = spec.classes();
+      fail(ErrorKind::InvalidArgument, "X must be finite; sample " + std::to_string(i / inputs) + ", feature " +
+                                           std::to_string(i % inputs) + " is not");
   for (Index i = 0; i < data.N; ++i)
     if (data.y[i] < 0 || data.y[i] >= classes)
       fail(ErrorKind::InvalidArgument, "labels must be integers in [0, " + std::to_string(classes - 1) + "]; label " +
                                            std::to_string(i) + " is " + std::to_string(data.y[i]));
+}
+
+void validate_inputs(const MlpSpec& spec, const double* params, Index param_count, const DataView& data) {
+  spec.validate();
+  validate_values(ParamLayout(spec).size(), params, param_count, data, spec.inputs(), spec.classes());
 }
 
 Pass run_pass(const MlpSpec& spec, const double* params, const DataView& data, bool backward) {

@@ -74,6 +74,11 @@ struct Pass {
   double loss = 0;                         // mean loss
 };
 
+/// Checks that params has expected_params finite entries, X N*inputs finite entries and labels
+/// in [0, classes) — the checks every model form shares.
+void validate_values(Index expected_params, const double* params, Index param_count, const DataView& data, Index inputs,
+                     Index classes);
+
 /// Checks that params has M finite entries, X N*n_0 finite entries and labels valid for the loss.
 void validate_inputs(const MlpSpec& spec, const double* params, Index param_count, const DataView& data);
 

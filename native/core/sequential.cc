@@ -31,16 +31,6 @@ std::string shape_text(const SequentialNet::Shape& s) {
   return "[" + std::to_string(s.c) + ", " + std::to_string(s.h) + ", " + std::to_string(s.w) + "]";
 }
 
-// Pointwise activation of an activation layer (Identity for every other kind).
-Activation activation_of(LayerKind k) {
-  switch (k) {
-    case LayerKind::Relu: return Activation::Relu;
-    case LayerKind::Tanh: return Activation::Tanh;
-    case LayerKind::Sigmoid: return Activation::Sigmoid;
-    default: return Activation::Linear;
-  }
-}
-
 // Infers the layers' shapes and parameter offsets; every failure names the layer.
 std::vector<SequentialNet::Layer> build_layers(const SequentialSpec& spec, Index& M) {
   const auto& s = spec.input_shape;
@@ -147,21 +137,7 @@ Index SequentialNet::layer_of(Index j) const {
 }
 
 void validate_inputs(const SequentialNet& net, const double* params, Index param_count, const DataView& data) {
-  require(param_count == net.param_count(), "params must have " + std::to_string(net.param_count()) +
-                                                " entries for these layers; received " + std::to_string(param_count));
-  require(data.N >= 1, "the dataset must have at least 1 sample; received N = " + std::to_string(data.N));
-  for (Index j = 0; j < param_count; ++j)
-    if (!std::isfinite(params[j])) fail(ErrorKind::InvalidArgument, "params must be finite; entry " + std::to_string(j) + " is not");
-  const Index n0 = net.inputs();
-  for (Index i = 0; i < data.N * n0; ++i)
-    if (!std::isfinite(data.X[i]))
-      fail(ErrorKind::InvalidArgument, "X must be finite; sample " + std::to_string(i / n0) + ", feature " +
-                                           std::to_string(i % n0) + " is not");
-  const Index classes = net.classes();
-  for (Index i = 0; i < data.N; ++i)
-    if (data.y[i] < 0 || data.y[i] >= classes)
-      fail(ErrorKind::InvalidArgument, "labels must be integers in [0, " + std::to_string(classes - 1) + "]; label " +
-                                           std::to_string(i) + " is " + std::to_string(data.y[i]));
+  validate_values(net.param_count(), params, param_count, data, net.inputs(), net.classes());
 }
 
 namespace seq {

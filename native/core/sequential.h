@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "activation.h"
 #include "linalg.h"
 #include "loss.h"
 #include "mlp.h"
@@ -25,6 +26,16 @@
 namespace hl {
 
 enum class LayerKind { Conv2d, MaxPool2d, Flatten, Linear, Relu, Tanh, Sigmoid, Identity };
+
+/// The pointwise function of an activation layer (Linear, i.e. the identity, for other kinds).
+inline Activation activation_of(LayerKind k) {
+  switch (k) {
+    case LayerKind::Relu: return Activation::Relu;
+    case LayerKind::Tanh: return Activation::Tanh;
+    case LayerKind::Sigmoid: return Activation::Sigmoid;
+    default: return Activation::Linear;
+  }
+}
 
 struct LayerSpec {
   LayerKind kind = LayerKind::Identity;

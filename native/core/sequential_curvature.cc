@@ -23,14 +23,6 @@ constexpr Index kMaxBlock = 64;  // columns per block: enough rows for GEMM effi
 
 using Layer = SequentialNet::Layer;
 
-Activation activation_of(LayerKind k) {
-  switch (k) {
-    case LayerKind::Relu: return Activation::Relu;
-    case LayerKind::Tanh: return Activation::Tanh;
-    case LayerKind::Sigmoid: return Activation::Sigmoid;
-    default: return Activation::Linear;
-  }
-}
 
 // A parameter layer seen as "patches x weights": conv2d has P positions of `patch` inputs each;
 // linear is the case P = 1, patch = its input size. Outputs are CHW: channel-major, then position.
@@ -276,16 +268,19 @@ class TangentEngine {
     }
   }
 
+  // The primal error at layer i's output as (sample, position) x channel rows (S*P x C).
+  const double* primal_delta_positions(const Layer& L, Index i, Index n0, Index S) {
+    const double* dl = primal_.delta(net_, i + 1, n0);
+    if (L.spec.kind != LayerKind::Conv2d) return dl;  // linear: already S x C
+    dtp_.resize(size_t(S * L.positions() * L.out.c));
+    seq::chw_to_positions(L, dl, S, dtp_.data());
+    return dtp_.data();
+  }
+
   // dn_ += V_j^T delta (the weight direction's transpose applied to the primal error), for all j.
   void weights_transposed_delta(const Layer& L, const double* V, Index B, Index n0, Index S, Index i) {
     const Index P = positions(L), K = patch_size(L), C = channels(L), is = L.in.size();
-    const double* dl = primal_.delta(net_, i + 1, n0);
-    const double* dt = dl;
-    if (L.spec.kind == LayerKind::Conv2d) {
-      dtp_.resize(size_t(S * P * C));
-      seq::chw_to_positions(L, dl, S, dtp_.data());
-      dt = dtp_.data();
-    }
+    const double* dt = primal_delta_positions(L, i, n0, S);
     vcat_.resize(size_t(C * B * K));  // c x (j, K)
     for (Index j = 0; j < B; ++j)
       for (Index c = 0; c < C; ++c) {
@@ -340,13 +335,7 @@ class TangentEngine {
     }
     if (!second) return;
     // G2 = dt^T (C x S*P) * Tw (S*P x (j, K)), Tw = the patches of a'_j per (sample, position).
-    const double* dl = primal_.delta(net_, i + 1, n0);
-    const double* dt = dl;
-    if (L.spec.kind == LayerKind::Conv2d) {
-      dtp_.resize(size_t(S * P * C));
-      seq::chw_to_positions(L, dl, S, dtp_.data());
-      dt = dtp_.data();
-    }
+    const double* dt = primal_delta_positions(L, i, n0, S);
     const double* tc = patches(L, t_[size_t(i)].data(), B * S, tcols_);  // ((j, n, p) x K)
     perm_.resize(size_t(S * P * B * K));
     for (Index j = 0; j < B; ++j)
