@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { caseFromCheckpoint, interpolate, loadCheckpoint, resumeTraining, train, TrainConfig } from '../src/train';
 import { computeCurvature, parameterCount, SequentialSpec } from '../src';
+import { DatasetSpec } from '../src/data/dataset';
 
 const model: SequentialSpec = {
   input_shape: [1, 7, 7],
@@ -18,9 +19,10 @@ const model: SequentialSpec = {
     { type: 'flatten' }, { type: 'linear', out: 8 }, { type: 'relu' }, { type: 'linear', out: 3 },
   ],
 };
+const data: DatasetSpec = { kind: 'mnist', N: 60, classes: [0, 1, 7], downsample: 4, seed: 1, testN: 30, balance: 'equal' };
 const config = (batchSize: number, seed = 4): TrainConfig => ({
   model,
-  data: { kind: 'mnist', N: 60, classes: [0, 1, 7], downsample: 4, seed: 1, testN: 30, balance: 'equal' },
+  data,
   seed,
   phases: [{ steps: 60, batchSize, lr: 0.1, momentum: 0.9 }],
   recordEvery: 20,
@@ -58,8 +60,8 @@ test('an interrupted convnet run resumes to bit-identical weights; the checkpoin
 
 test('the line between a small-batch and a large-batch convnet solution, with a spectrum on it', async () => {
   const [sb, lb] = await Promise.all([train(config(5)), train(config(60, 9))]);
-  const a = { model, params: sb.params, dataSpec: config(5).data };
-  const b = { model, params: lb.params, dataSpec: config(60).data };
+  const a = { model, params: sb.params, dataSpec: data };
+  const b = { model, params: lb.params, dataSpec: data };
   const line = await interpolate(a, b, { alphas: [-0.5, 0, 0.5, 1, 1.5], spectrumAt: [0.5] });
   expect(line.points.map((p) => p.alpha)).toEqual([-0.5, 0, 0.5, 1, 1.5]);
   expect(line.points[1].trainLoss).toBeCloseTo(sb.metrics[sb.metrics.length - 1].trainLoss, 10);
