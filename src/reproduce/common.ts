@@ -10,6 +10,8 @@
  *   netSpectra(ctx, key, model, params, data, {withGR, k, stage})
  *                                 ascending eigenvalues of H (and G, R) + the H/G top-k overlap
  *                                 ‖V_Hᵀ V_G‖_F² / k; each matrix is its own resumable step
+ *   valueSpectra(ctx, key, model, params, data, names, stage)
+ *                                 eigenvalues only of H (and G, R) of any model, one assembly, one step
  *   summary(values, negTol)       summarizeSpectrum with the pages' conventions
  *   spectraResults(s), saveSpectra(ctx, name, s)   compact JSON / .npy of a net's spectra
  *   subspaceOverlap(a, b, k)      ‖AᵀB‖_F² / k for M × k blocks
@@ -19,5 +21,5 @@
  */
 export { alphaGrid, bySize, fmt, last, maxRelativeDeviation, mlp, pct, sizeOf, trainedRun, verdict } from './experiments/shared';
 export type { Size, TrainedRun } from './experiments/shared';
-export { netSpectra, saveSpectra, spectraResults, subspaceOverlap, summary } from './experiments/spectra';
+export { netSpectra, saveSpectra, spectraResults, subspaceOverlap, summary, valueSpectra } from './experiments/spectra';
 export type { MatrixSpectrum, NetSpectra } from './experiments/spectra';

@@ -8,8 +8,8 @@ import type { ClaimVerdict, Figure, KeyValue, Table } from '../report/html';
 
 export type Preset = 'quick' | 'paper';
 
-/** Experiment ids, in report order (L1: S18 App. B logistic regression; A1: approximate methods, beyond the paper). E4 (convnet) joins with the convnet issue. */
-export const EXPERIMENT_IDS = ['E1', 'E2', 'E3', 'E5', 'E6', 'L1', 'P2', 'P3', 'P4', 'P5', 'P6', 'A1'] as const;
+/** Experiment ids, in report order (E4: the convnet, S18 Figs. 4, 6; L1: S18 App. B logistic regression; A1: approximate methods, beyond the paper). */
+export const EXPERIMENT_IDS = ['E1', 'E2', 'E3', 'E4', 'E5', 'E6', 'L1', 'P2', 'P3', 'P4', 'P5', 'P6', 'A1'] as const;
 export type ExperimentId = (typeof EXPERIMENT_IDS)[number];
 
 export interface ExperimentContext {

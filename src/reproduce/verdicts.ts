@@ -209,6 +209,64 @@ export function claim7Grade(g: PsdCheck, h: NegativeShape): Verdict {
 export const CLAIM7_RULE =
   'λmin(G) ≥ −1e-9·λmax(G) (PSD), #|λ(G)| ≤ 1e-9·λmax(G) ≥ M − N(k−1), and |λmin(H)|/λmax(H) ≤ 1e-2 (since G is PSD, H’s negatives can only come from R); reproduced if all three hold, partly if some';
 
+// ---- small vs large batch (claim 8) ------------------------------------------------------------
+
+/** "Several times larger": λ1(LB)/λ1(SB) at least this (S18 Fig. 4: 21.3/5.3 = 4.0). */
+export const CLAIM8_MIN_RATIO = 2;
+
+/**
+ * "About the same number of outliers": the counts differ by at most 3 or by a factor of at most
+ * 1.5 (whichever is more lenient: ±3 for a handful, ±50% for dozens).
+ */
+export function outlierCountsAgree(a: number, b: number): boolean {
+  const lo = Math.min(a, b), hi = Math.max(a, b);
+  return hi - lo <= 3 || (lo > 0 && hi <= 1.5 * lo);
+}
+
+export interface BatchComparison {
+  /** λ1 of the small-batch and of the large-batch end point. */
+  lambda1: { sb: number; lb: number };
+  /** λ1(LB) / λ1(SB). */
+  ratio: number;
+  outliers: { sb: OutlierCounts; lb: OutlierCounts };
+  /** ratio ≥ CLAIM8_MIN_RATIO. */
+  larger: boolean;
+  /** outlierCountsAgree on the largest-ratio counts. */
+  sameCount: boolean;
+  verdict: Verdict;
+}
+
+/**
+ * Claim 8 on two ascending spectra (small batch, large batch): LB's λ1 several times SB's, and
+ * about the same number of outliers by the largest-ratio rule (outlierCounts: among the top 200
+ * eigenvalues ≥ OUTLIER_FLOOR·λmax). Scale-free: multiplying both spectra by c changes nothing.
+ * The ratio rule is the one that finds S18's own "about 9" in both Fig. 4 curves; the largest-gap
+ * rule counts 1 and 2 there (its outliers are widely spaced, so the largest gap lies among them),
+ * so it is reported but not graded.
+ */
+export function claim8Grade(sbAscending: ArrayLike<number>, lbAscending: ArrayLike<number>): BatchComparison {
+  const sb = sbAscending[sbAscending.length - 1], lb = lbAscending[lbAscending.length - 1];
+  const ratio = sb > 0 ? lb / sb : Infinity;
+  const outliers = { sb: outlierCounts(sbAscending), lb: outlierCounts(lbAscending) };
+  const larger = sb > 0 && ratio >= CLAIM8_MIN_RATIO;
+  const sameCount = outlierCountsAgree(outliers.sb.ratio, outliers.lb.ratio);
+  return { lambda1: { sb, lb }, ratio, outliers, larger, sameCount, verdict: grade([larger, sameCount]) };
+}
+/**
+ * Claim 8 over several seed pairs (each pair: SB and LB from one init): each check must hold in at
+ * least ⌈2n/3⌉ of the n pairs (1 of 1, 2 of 2, 2 of 3, 3 of 4); 'reproduced' if both checks do,
+ * 'partly' if one does, else 'not'. One pair (the paper preset, like S18) is claim8Grade itself.
+ */
+export function claim8OverSeeds(pairs: BatchComparison[]): { verdict: Verdict; needed: number; larger: number; sameCount: number; pairs: number } {
+  const n = pairs.length;
+  const needed = Math.ceil((2 * n) / 3);
+  const larger = pairs.filter((p) => p.larger).length;
+  const sameCount = pairs.filter((p) => p.sameCount).length;
+  return { verdict: n === 0 ? 'not' : grade([larger >= needed, sameCount >= needed]), needed, larger, sameCount, pairs: n };
+}
+export const CLAIM8_RULE =
+  'per seed pair (SB and LB from the same init, same lr and iteration count, batch 10 vs 512): λ1(LB)/λ1(SB) ≥ 2 (“several times larger”; S18: 4.0), and the largest-ratio outlier counts (among the top 200 eigenvalues ≥ 1e-4·λmax; the rule that finds S18’s ~9 in both Fig. 4 curves) differ by ≤ 3 or by a factor ≤ 1.5; each check must hold in ≥ 2/3 of the seed pairs (all of one or two pairs); reproduced if both do, partly if one';
+
 // ---- merging ---------------------------------------------------------------------------------
 
 /**

@@ -10,7 +10,7 @@
 import type { LabelledData, MatrixName } from '../../engine/curvature';
 import { computeCurvature } from '../../engine/curvature';
 import type { Matrix } from '../../engine/matrix';
-import { MlpSpec, parameterCount } from '../../engine/model';
+import { MlpSpec, ModelSpec, parameterCount } from '../../engine/model';
 import { summarizeSpectrum, SpectrumSummary } from '../../engine/spectrum';
 import type { ExperimentContext } from '../types';
 
@@ -120,6 +120,40 @@ export async function netSpectra(
     out.overlap = { k, ...subspaceOverlap(got.hessian!.topVectors!, got.ggn!.topVectors!, k) };
   }
   return out;
+}
+
+/**
+ * Eigenvalues only (ascending) of several matrices of any model (MLP or convnet), assembled in one
+ * pass (H, G and R share the work) and solved one after another (values only: dsyevd_2stage), as
+ * the one resumable step `key`. For sizes where the matrices fit side by side; at paper sizes ask
+ * for ['hessian'] alone (one M × M matrix and a small workspace). Each matrix is disposed as soon
+ * as its eigenvalues are known.
+ */
+export function valueSpectra(
+  ctx: ExperimentContext,
+  key: string,
+  model: ModelSpec,
+  params: Float64Array,
+  data: LabelledData,
+  names: MatrixName[],
+  stage: string = key,
+): Promise<Partial<Record<MatrixName, Float64Array>>> {
+  return ctx.step(key, async () => {
+    const { matrices } = await computeCurvature(model, params, data, {
+      matrices: names, signal: ctx.signal, onProgress: (_s, f) => ctx.progress(`${stage}: assembling ${names.join(', ')}`, f),
+    });
+    const out: Partial<Record<MatrixName, Float64Array>> = {};
+    try {
+      for (const name of names) {
+        const e = await matrices[name]!.eigen({ signal: ctx.signal, onProgress: (_s, f) => ctx.progress(`${stage}: eigenvalues of ${name}`, f) });
+        out[name] = e.values;
+        matrices[name]!.dispose();
+      }
+    } finally {
+      for (const m of Object.values(matrices)) m!.dispose();
+    }
+    return out;
+  });
 }
 
 /** The summary the pages quote: negatives counted below −tolerance (S18 Fig. 5 uses 1e-6). */
