@@ -65,3 +65,17 @@ test('a resume refuses another run, and a torn checkpoint is detected', async ()
   expect(() => loadCheckpoint(dir)).toThrow(/does not match checkpoint.json/);
   expect(() => loadCheckpoint(tmp())).toThrow(/not a checkpoint directory/);
 });
+
+test('onSegment sees the weights every checkpointEvery steps and the last, and changes nothing', async () => {
+  const plain = await train(config);
+  const seen: { step: number; params: Float64Array }[] = [];
+  const r = await train(config, { onSegment: async (step, params) => { await new Promise((ok) => setTimeout(ok, 1)); seen.push({ step, params }); } });
+  expect(seen.map((s) => s.step)).toEqual([30, 60, 90, 100]);
+  expect(bitEqual(r.params, plain.params)).toBe(true);
+  expect(bitEqual(seen[3].params, plain.params)).toBe(true);
+  // Each is the run's state at that step: a run of 60 steps ends where the second segment did.
+  const sixty = await train({ ...config, phases: [config.phases[0], { ...config.phases[1], steps: 10 }] });
+  expect(bitEqual(seen[1].params, sixty.params)).toBe(true);
+  expect(bitEqual(seen[0].params, seen[1].params)).toBe(false);
+  await expect(train(config, { onSegment: 3 as never })).rejects.toThrow(/options\.onSegment/);
+});

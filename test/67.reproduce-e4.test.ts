@@ -11,7 +11,7 @@ import { parameterCount } from '../src/engine/model';
 import { readNpy } from '../src/io/npy';
 import { binding } from '../src/native/binding';
 import { createExperimentContext } from '../src/reproduce/context';
-import { E4_SIZES, e4Model, experiment as E4, paperNumbers, RunRow } from '../src/reproduce/experiments/E4';
+import { E4_SIZES, e4Model, experiment as E4, paperNumbers, RunRow, SharpnessPoint, sharpnessRatios } from '../src/reproduce/experiments/E4';
 import { runReproduce, StoredResult } from '../src/reproduce/run';
 import { BatchComparison, claim8Grade, claim8OverSeeds, outlierCountsAgree } from '../src/reproduce/verdicts';
 import { AbortError } from '../src/util/errors';
@@ -108,7 +108,7 @@ describe('E4 small vs large batch (tiny)', () => {
     expect((r.results.paper as { verdictOnOwnPoints: string }).verdictOnOwnPoints).toBe('reproduced');
     expect(r.verdicts.map((v) => v.claim)).toEqual([8]);
     expect(r.verdicts[0].rule).toContain('λ1(LB)/λ1(SB) ≥ 2');
-    for (const id of ['e4-top', 'e4-top-relative', 'e4-negative', 'e4-training', 'e4-hgr']) expect(fs.existsSync(path.join(dir, `${id}.svg`))).toBe(true);
+    for (const id of ['e4-top', 'e4-top-relative', 'e4-negative', 'e4-training', 'e4-sharpness', 'e4-hgr']) expect(fs.existsSync(path.join(dir, `${id}.svg`))).toBe(true);
     expect(r.notes.join(' ')).toContain('Cost of the paper preset');
   });
 
@@ -125,6 +125,29 @@ describe('E4 small vs large batch (tiny)', () => {
       expect(sb.initialLoss).toBe(lb.initialLoss); // one init per pair
     }
     expect(runs[0].G!.min).toBeGreaterThan(-1e-9 * runs[0].G!.max); // G is PSD
+  });
+
+  it('tracks λ1 over training at the first pair, ending on the exact λ1 of the end point', () => {
+    const s = E4_SIZES.tiny;
+    const t = r.results.sharpness as { seed: number; sb: SharpnessPoint[]; lb: SharpnessPoint[]; lbOverSb: { step: number; ratio: number }[]; atLeastTwice: number };
+    const steps = Array.from({ length: s.steps / s.sharpness.every }, (_, i) => (i + 1) * s.sharpness.every);
+    expect(t.seed).toBe(s.seeds[0]);
+    const runs = r.results.runs as RunRow[];
+    for (const [w, row] of [['sb', runs[0]], ['lb', runs[1]]] as const) {
+      expect(t[w].map((p) => p.step)).toEqual(steps);
+      for (const p of t[w]) {
+        expect(p.top).toHaveLength(s.sharpness.k);
+        for (let i = 1; i < p.top.length; i++) expect(p.top[i]).toBeLessThanOrEqual(p.top[i - 1]);
+      }
+      // Lanczos at the last step against the full dense eigensolve of the same weights.
+      expect(Math.abs(t[w][t[w].length - 1].top[0] - row.lambda1)).toBeLessThan(2e-3 * row.lambda1);
+      expect(Math.abs(t[w][t[w].length - 1].top[1] - row.top[1])).toBeLessThan(2e-2 * row.lambda1);
+    }
+    expect(t.lbOverSb.map((x) => x.step)).toEqual(steps);
+    expect(t.lbOverSb[steps.length - 1].ratio).toBeCloseTo(runs[1].lambda1 / runs[0].lambda1, 2);
+    expect(t.atLeastTwice).toBe(t.lbOverSb.filter((x) => x.ratio >= 2).length);
+    expect(sharpnessRatios({ sb: [{ step: 1, top: [2] }, { step: 2, top: [4] }], lb: [{ step: 2, top: [10] }, { step: 3, top: [1] }] }))
+      .toEqual([{ step: 2, ratio: 2.5 }]);
   });
 
   it('writes every spectrum as an ascending .npy of length M', () => {

@@ -34,6 +34,12 @@ export interface TrainRunOptions {
   onProgress?: ProgressCallback;
   /** Called with each new metric record, in step order. */
   onRecord?: (record: MetricRecord) => void;
+  /**
+   * Called after every `checkpointEvery` steps (and the last) with the step reached and a copy of
+   * the weights there, awaited before training goes on: measurements along the way (E4's λ1 over
+   * training). Setting it splits the run into those segments, as `out` does (same result).
+   */
+  onSegment?: (step: number, params: Float64Array) => void | Promise<void>;
 }
 
 export interface TrainResult {
@@ -80,6 +86,7 @@ export async function train(config: TrainConfig | ResolvedConfig, options: Train
   if (typeof options !== 'object' || options === null) throw typeError('options', 'an object', options);
   const cfg = resolveConfig(config);
   if (options.onRecord !== undefined && typeof options.onRecord !== 'function') throw typeError('options.onRecord', 'a function', options.onRecord);
+  if (options.onSegment !== undefined && typeof options.onSegment !== 'function') throw typeError('options.onSegment', 'a function', options.onSegment);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw typeError('options.onProgress', 'a function', options.onProgress);
   if (options.threads !== undefined) setThreads(options.threads);
   const data = options.dataset ?? datasetFromSpec(cfg.data);
@@ -109,7 +116,7 @@ export async function train(config: TrainConfig | ResolvedConfig, options: Train
     metrics = [];
   }
 
-  const segment = options.out ? cfg.checkpointEvery : total;
+  const segment = options.out || options.onSegment ? cfg.checkpointEvery : total;
   let stopped: StopReason | null = null;
   while (stopped === null) {
     const end = Math.min(total, (Math.floor(step / segment) + 1) * segment);
@@ -136,6 +143,7 @@ export async function train(config: TrainConfig | ResolvedConfig, options: Train
     if (options.onRecord) records.forEach((rec) => options.onRecord!(rec));
     if (r.stopped !== 'segment') stopped = r.stopped;
     if (options.out) saveCheckpoint(options.out, { config: cfg, step, params, velocity, metrics, stopped });
+    if (options.onSegment) await options.onSegment(step, Float64Array.from(params));
   }
   return { config: cfg, params, velocity, step, stopped, metrics, seconds: (Date.now() - started) / 1000 };
 }

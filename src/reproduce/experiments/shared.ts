@@ -28,11 +28,15 @@ export interface TrainedRun {
   steps: number;
   stopped: string;
   seconds: number;
+  /** What `measure` returned every config.checkpointEvery steps (and at the last), when given. */
+  along?: ({ step: number } & Record<string, unknown>)[];
 }
 
 /**
  * One training run as a resumable step. `initialParams` starts from given weights (the SB phase
- * of E6, GD and SGD from one point in P6); progress is reported under `stage`.
+ * of E6, GD and SGD from one point in P6); progress is reported under `stage`. `measure`, if
+ * given, runs on the weights every config.checkpointEvery steps (E4's λ1 over training) and its
+ * results are stored with the run (so a resumed experiment has them too).
  */
 export function trainedRun(
   ctx: ExperimentContext,
@@ -41,15 +45,24 @@ export function trainedRun(
   config: TrainConfig,
   dataset: Dataset,
   initialParams?: Float64Array,
+  measure?: (step: number, params: Float64Array) => Promise<Record<string, unknown>>,
 ): Promise<TrainedRun> {
   return ctx.step(key, async () => {
+    const along: NonNullable<TrainedRun['along']> = [];
+    let measuring = 0;
     const r = await train(config, {
       dataset,
       initialParams,
       signal: ctx.signal,
       onProgress: (_s, f) => ctx.progress(stage, f),
+      onSegment: measure && (async (step, params) => {
+        const start = Date.now();
+        along.push({ step, ...(await measure(step, params)) });
+        measuring += (Date.now() - start) / 1000;
+      }),
     });
-    return { params: r.params, metrics: r.metrics, steps: r.step, stopped: String(r.stopped), seconds: r.seconds };
+    // seconds: of the training alone (the measurements are timed by the caller's ctx.time).
+    return { params: r.params, metrics: r.metrics, steps: r.step, stopped: String(r.stopped), seconds: r.seconds - measuring, ...(measure ? { along } : {}) };
   });
 }
 
