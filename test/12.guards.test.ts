@@ -144,6 +144,18 @@ describe('cancellation and handles', () => {
     await expect(m.eigen()).rejects.toThrow(/disposed/);
   });
 
+  it('dispose() gives the memory back at once, not at some later garbage collection', async () => {
+    // An M x M buffer that outlived dispose() held 8 GB extra through reproduce E4's second spectrum.
+    const wide: MlpSpec = { layers: [60, 70, 10], activation: 'tanh', loss: 'cross_entropy' };
+    const w = fixture(wide, 4, 3);
+    const bytes = 8 * w.params.length ** 2; // M = 4980: about 198 MB
+    const { matrices } = await computeCurvature(wide, w.params, w.data, { matrices: ['hessian'] });
+    const before = process.memoryUsage().rss;
+    matrices.hessian!.dispose();
+    const freed = before - process.memoryUsage().rss;
+    expect(freed).toBeGreaterThan(0.8 * bytes);
+  });
+
   it('eigen options are validated', async () => {
     const m = Matrix.fromArray(new Float64Array([2, 1, 1, 2]), 2, 2);
     await expect(m.eigen({ top: 3 })).rejects.toThrow(/options.top/);
