@@ -154,11 +154,10 @@ Napi::Object MatrixWrap::New(Napi::Env env, std::shared_ptr<hl::DenseMatrix> m) 
 }
 
 MatrixWrap::MatrixWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<MatrixWrap>(info), env_(info.Env()) {
-  if (info.Length() != 1 || !info[0].IsExternal())
-    throw Napi::TypeError::New(info.Env(), "Matrix cannot be constructed directly; use Matrix.fromArray or assemble()");
   // Take the matrix out of the transfer holder rather than copying it: a copy left in the External
   // would keep the M x M buffer alive after dispose() until V8 happened to collect the External.
-  m_ = std::move(*info[0].As<Napi::External<std::shared_ptr<hl::DenseMatrix>>>().Data());
+  if (info.Length() == 1 && info[0].IsExternal())
+    m_ = std::move(*info[0].As<Napi::External<std::shared_ptr<hl::DenseMatrix>>>().Data());
   if (!m_) throw Napi::TypeError::New(info.Env(), "Matrix cannot be constructed directly; use Matrix.fromArray or assemble()");
   external_bytes_ = static_cast<int64_t>(m_->bytes());
   Napi::MemoryManagement::AdjustExternalMemory(env_, external_bytes_);

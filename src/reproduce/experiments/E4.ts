@@ -104,7 +104,7 @@ export function e4Model(s: E4Sizes): SequentialSpec {
 export const PAPER_COST =
   'M = 31,770, N = 1,000, one seed pair; measured on 2 cores here: 4,614 s ≈ 77 min in all. SB 1,000 steps at batch 10 ≈ 50 s, LB 1,000 steps at batch 512 ≈ 13 min (0.8 s a step; 0.25–0.4 s on an idle machine); ' +
   'λ1 over training by matrix-free Lanczos at 20 points ≈ 16 min; at each of the two end points H assembly (column blocks of R-operator products, 8.1 GB in float64) and its eigenvalues only (dsyevd_2stage, 40 MB workspace) ≈ 23 min; ' +
-  'peak memory 9.3 GB (measured RSS; 18 GB before Matrix.dispose() freed at once) (the memory guard needs ≈ 9 GB free). G and R are skipped at that size (H, G and R side by side need 23 GB; one at a time would add ≈ 1.5 h)';
+  'peak memory 9.3 GB (measured RSS; the memory guard needs ≈ 9 GB free). G and R are skipped at that size (H, G and R side by side need 23 GB; one at a time would add ≈ 1.5 h)';
 
 export interface RunRow {
   run: string;
