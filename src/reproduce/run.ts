@@ -17,14 +17,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../io/atomic';
-import { buildReportHtml, ClaimVerdict, ExperimentSection, Figure, Timing } from '../report/html';
+import { buildReportHtml, ExperimentSection, Figure, Timing } from '../report/html';
+import { ClaimVerdict, mergeVerdicts, MERGE_RULE } from './claims';
 import { AbortError, InputError } from '../util/errors';
 import { createExperimentContext } from './context';
 import { QUICK_BUDGET_SECONDS } from './presets';
 import { REGISTRY } from './registry';
 import type { Experiment, ExperimentResult, Preset } from './types';
 import { EXPERIMENT_IDS } from './types';
-import { mergeVerdicts, MERGE_RULE } from './verdicts';
 
 export interface ReproduceOptions {
   preset: Preset;

@@ -9,7 +9,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command, Option } from 'commander';
 import { compareMethods, METHOD_NAMES, MethodName } from '../../approx/compare';
-import { buildCompareHtml } from '../../approx/page';
+import { compareFigures } from '../../report/compareFigures';
+import { buildCompareHtml } from '../../report/comparePage';
 import { writeFileAtomic, writeJsonAtomic } from '../../io/atomic';
 import { InputError } from '../../util/errors';
 import { progressBar } from '../progress';
@@ -57,7 +58,7 @@ async function run(flags: CompareFlags): Promise<void> {
   const controller = new AbortController();
   const release = onInterrupt(() => controller.abort());
   try {
-    const { result, figures } = await compareMethods(input.model, input.params, input.data, {
+    const result = await compareMethods(input.model, input.params, input.data, {
       matrix: flags.matrix,
       methods,
       k,
@@ -70,6 +71,7 @@ async function run(flags: CompareFlags): Promise<void> {
       onProgress: (stage, f) => bar.update(stage, f),
     });
     bar.stop();
+    const figures = await compareFigures(result);
     writeJsonAtomic(path.join(flags.out, 'compare.json'), result);
     for (const f of figures) writeFileAtomic(path.join(flags.out, `${f.id}.svg`), f.svg);
     writeFileAtomic(path.join(flags.out, 'compare.html'), buildCompareHtml(result, figures));

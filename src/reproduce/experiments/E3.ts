@@ -8,16 +8,15 @@ import { mnistSubset } from '../../data';
 import { parameterCount } from '../../engine/model';
 import { eigenvaluesByRank, negativeTail, spectraHGR } from '../../report/charts';
 import type { Table } from '../../report/html';
-import { fig3, fig5 } from '../../report/reference';
+import { fig3, fig5 } from '../reference';
 import type { Experiment, ExperimentContext, ExperimentResult } from '../types';
-import { CLAIMS, grade } from '../verdicts';
-import { bySize, fmt, last, maxRelativeDeviation, mlp, pct, sizeOf, trainedRun, verdict } from './shared';
+import { claim5 as claim5Rule, claim6 as claim6Rule, NEGATIVE_FRACTION, WidthEvidence } from '../rules';
+import { bySize, fmt, last, maxRelativeDeviation, mlp, pct, sizeOf, trainedRun } from './shared';
 import { netSpectra, saveSpectra, spectraResults, summary } from './spectra';
 
-const SECTION = 'E3';
 const TOP = 120;
 /** S18 Fig. 5 counts eigenvalues below −1e-6 as negative. */
-const NEG_TOL = 1e-6;
+const NEG_TOL = NEGATIVE_FRACTION.tolerance;
 
 interface Sizes {
   N: number;
@@ -101,36 +100,19 @@ function topCurveSpread(spectra: Float64Array[], top: number): number {
   return spreads[Math.floor(spreads.length / 2)];
 }
 
-/** Counts per width agree when they differ by at most one. */
-function steady(counts: number[]): boolean {
-  return Math.max(...counts) - Math.min(...counts) <= 1;
-}
-
 function claim5(rows: WidthRun[]) {
-  const dev = maxRelativeDeviation(rows.map((r) => r.lambda1));
-  const gap = rows.map((r) => r.gapOutliers);
-  const ratio = rows.map((r) => r.ratioOutliers);
-  // S18 counts outliers with both rules and neither is privileged: the count is "unchanged" if either rule finds it so.
-  return verdict(
-    5, CLAIMS[5], grade([dev <= 0.25, steady(gap) || steady(ratio)]),
-    `λ1 ${rows.map((r) => fmt(r.lambda1)).join(' → ')} (max deviation from the mean ${pct(dev)}); outliers by largest ratio ${ratio.join(', ')}, by largest gap ${gap.join(', ')}`,
-    'λ1 0.098 → 0.074 (−25%), λ10 0.014 → 0.010; top-120 curves nearly coincide',
-    'reproduced if every λ1 is within ±25% of the widths’ mean and the outlier counts of the largest-ratio or the largest-gap rule (S18’s two rules) differ by ≤ 1 across widths; partly if one holds',
-    SECTION,
-  );
+  const e: WidthEvidence = { lambda1: rows.map((r) => r.lambda1), gap: rows.map((r) => r.gapOutliers), ratio: rows.map((r) => r.ratioOutliers) };
+  return claim5Rule.verdict(e,
+    `λ1 ${rows.map((r) => fmt(r.lambda1)).join(' → ')} (max deviation from the mean ${pct(maxRelativeDeviation(e.lambda1))}); outliers by largest ratio ${e.ratio.join(', ')}, by largest gap ${e.gap.join(', ')}`,
+    'λ1 0.098 → 0.074 (−25%), λ10 0.014 → 0.010; top-120 curves nearly coincide');
 }
 
 function claim6(rows: WidthRun[]) {
   const f = rows.map((r) => r.negativeFraction);
   const lo = Math.min(...f), hi = Math.max(...f);
-  const ratio = lo > 0 ? hi / lo : Infinity;
-  return verdict(
-    6, CLAIMS[6], lo > 0 && ratio <= 2 ? 'reproduced' : ratio <= 4 ? 'partly' : 'not',
-    `fraction of λ < −1e-6: ${f.map(pct).join(', ')} (max/min ${fmt(ratio)})`,
-    '≈1.1% for every width; most negative ≈ −6e-5',
-    'reproduced if all fractions are > 0 and within a factor 2 of each other; partly within a factor 4',
-    SECTION,
-  );
+  return claim6Rule.verdict({ negativeFraction: f },
+    `fraction of λ < −1e-6: ${f.map(pct).join(', ')} (max/min ${fmt(lo > 0 ? hi / lo : Infinity)})`,
+    '≈1.1% for every width; most negative ≈ −6e-5');
 }
 
 async function figures(ctx: ExperimentContext, rows: WidthRun[], spectra: Float64Array[], widest: { H: Float64Array; G: Float64Array; R: Float64Array }) {
@@ -212,6 +194,10 @@ export const experiment: Experiment = {
         topCurveSpread: spread,
         spectra: Object.fromEntries(runs.map((r) => [`h${r.row.h}`, spectraResults(r.spectra)])),
         paper: { lambda1: [0.098, 0.080, 0.080, 0.074], M: [7960, 23860, 39760, 55660], negativeFraction: 0.011 },
+        evidence: {
+          [claim5Rule.id]: { lambda1: rows.map((r) => r.lambda1), gap: rows.map((r) => r.gapOutliers), ratio: rows.map((r) => r.ratioOutliers) },
+          [claim6Rule.id]: { negativeFraction: rows.map((r) => r.negativeFraction) },
+        },
       },
       figures: await ctx.time('figures', () => figures(ctx, rows, spectra, { H: widest.H, G: widest.G!, R: widest.R! })),
       tables: [table(rows)],
