@@ -8,6 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { main } from '../src/cli/main';
+import { escapeHtml } from '../src/report/html';
 import { TINY } from '../src/reproduce/presets';
 import { REGISTRY } from '../src/reproduce/registry';
 import { runReproduce, selectExperiments, StoredResult } from '../src/reproduce/run';
@@ -88,6 +89,12 @@ describe('reproduce runner (tiny)', () => {
     }
     expect((html.match(/<tr class="v-/g) ?? []).length).toBe(10);
     expect(html).toContain('<th>Evidence</th>');
+    for (const id of ONLY) {
+      // Each section prints the rule that graded each of its verdicts (its describe()), besides the summary row.
+      const section = html.slice(html.indexOf(`<section id="${id}">`));
+      const r = JSON.parse(fs.readFileSync(path.join(full, id, 'results.json'), 'utf8')) as StoredResult;
+      for (const v of r.verdicts) expect(section.slice(0, section.indexOf('</section>'))).toContain(escapeHtml(v.rule));
+    }
   });
 
   it('an interrupted run, resumed, gives the same results as an uninterrupted one, and no temp files', async () => {

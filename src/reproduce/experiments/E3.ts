@@ -100,8 +100,12 @@ function topCurveSpread(spectra: Float64Array[], top: number): number {
   return spreads[Math.floor(spreads.length / 2)];
 }
 
+function widthEvidence(rows: WidthRun[]): WidthEvidence {
+  return { lambda1: rows.map((r) => r.lambda1), gap: rows.map((r) => r.gapOutliers), ratio: rows.map((r) => r.ratioOutliers) };
+}
+
 function claim5(rows: WidthRun[]) {
-  const e: WidthEvidence = { lambda1: rows.map((r) => r.lambda1), gap: rows.map((r) => r.gapOutliers), ratio: rows.map((r) => r.ratioOutliers) };
+  const e = widthEvidence(rows);
   return claim5Rule.verdict(e,
     `λ1 ${rows.map((r) => fmt(r.lambda1)).join(' → ')} (max deviation from the mean ${pct(maxRelativeDeviation(e.lambda1))}); outliers by largest ratio ${e.ratio.join(', ')}, by largest gap ${e.gap.join(', ')}`,
     'λ1 0.098 → 0.074 (−25%), λ10 0.014 → 0.010; top-120 curves nearly coincide');
@@ -195,7 +199,7 @@ export const experiment: Experiment = {
         spectra: Object.fromEntries(runs.map((r) => [`h${r.row.h}`, spectraResults(r.spectra)])),
         paper: { lambda1: [0.098, 0.080, 0.080, 0.074], M: [7960, 23860, 39760, 55660], negativeFraction: 0.011 },
         evidence: {
-          [claim5Rule.id]: { lambda1: rows.map((r) => r.lambda1), gap: rows.map((r) => r.gapOutliers), ratio: rows.map((r) => r.ratioOutliers) },
+          [claim5Rule.id]: widthEvidence(rows),
           [claim6Rule.id]: { negativeFraction: rows.map((r) => r.negativeFraction) },
         },
       },

@@ -94,7 +94,7 @@ async function figures(ctx: ExperimentContext, s: Sizes, lb: TrainedRun, sb: Tra
 }
 
 function claim9Verdict(c: BarrierCheck) {
-  return claim9.verdict({ barrier: c.barrier, tolerance: c.tolerance, riseRatio: c.riseRatio }, describeBarrier(c),
+  return claim9.verdict(c, describeBarrier(c),
     'CIFAR-10: train loss 0.0072 (α = 0) → 0.0006 (α = 1), monotone, no barrier; 5.34 at α = −1 (740× L(0))');
 }
 
@@ -165,7 +165,7 @@ export const experiment: Experiment = {
         endPoints: { lb: last(lb), sb: last(sb) },
         line: line.points,
         barrier: check,
-        evidence: { [claim9.id]: { barrier: check.barrier, tolerance: check.tolerance, riseRatio: check.riseRatio } },
+        evidence: { [claim9.id]: check },
         lineSpectra: line.spectra,
         spectra: { wI: spectraResults(ends[0]), wII: spectraResults(ends[1]) },
         paper: { switchJump: [0.007, 0.6], testAcc: [0.7435, 0.7541], lineTrainLoss: { at0: 0.0072, at1: 0.0006, atMinus1: 5.34 } },

@@ -11,7 +11,7 @@ import type { Table } from '../../report/html';
 import { initialParameters } from '../../train';
 import type { Experiment, ExperimentContext, ExperimentResult } from '../types';
 import { edgeFactor, InputsEvidence, P2, p2 } from '../rules';
-import { bySize, fmt, last, mlp, pct, sizeOf, trainedRun, TrainedRun, verdictTable } from './shared';
+import { bySize, fmt, last, mlp, pct, sizeOf, trainedRun, TrainedRun } from './shared';
 import { netSpectra, NetSpectra, spectraResults, summary } from './spectra';
 
 /** "Near zero" relative to the spectrum's own scale, since absolute scales differ between data sets. */
@@ -100,7 +100,7 @@ export const experiment: Experiment = {
         await ctx.figure('p2-end', 'Hessian spectrum after training: MNIST vs random inputs', hist('end'),
           'After training: most eigenvalues at zero for both; the edges (largest and most negative eigenvalues) differ between real and random inputs.'),
       ],
-      tables: [edgeTable(cases), verdictTable(check)],
+      tables: [edgeTable(cases)],
       verdicts: [check],
       notes: [
         `Train loss after ${s.steps} steps: ${fmt(last(m.run).trainLoss)} on MNIST, ${fmt(last(r.run).trainLoss)} on random inputs (they can only be memorised, so training is slower).`,

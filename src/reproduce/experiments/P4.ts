@@ -11,7 +11,7 @@ import { trainMany } from '../../train';
 import type { Experiment, ExperimentContext, ExperimentResult } from '../types';
 import { P4, p4 } from '../rules';
 import { BLOB_LR, blobData, blobNet, blobSettings } from './shared-s16';
-import { bySize, fmt, pct, sizeOf, verdictTable } from './shared';
+import { bySize, fmt, pct, sizeOf } from './shared';
 
 const H = 10;
 const CHUNK = 100;
@@ -102,7 +102,7 @@ export const experiment: Experiment = {
         caption: 'Quantiles of λ_max over the runs.',
         columns: ['min', '5%', '25%', 'median', '75%', '95%', 'max', 'peak (fullest of 40 bins)'],
         rows: [[sorted[0], q(0.05), q(0.25), q(0.5), q(0.75), q(0.95), sorted[sorted.length - 1], peak]],
-      }, verdictTable(check)],
+      }],
       verdicts: [check],
       notes: [
         'S16 gives neither the blob spread, N, nor the training length of P4: the absolute position of the peak depends on them (a longer run shrinks λ_max as the loss falls), so only the narrowness is robust.',

@@ -9,7 +9,7 @@ import { lineInterpolation } from '../../report/charts';
 import { initialParameters } from '../../train';
 import type { Experiment, ExperimentContext, ExperimentResult } from '../types';
 import { barrierCheck, BarrierCheck, Line, lineStep } from './line';
-import { alphaGrid, bySize, fmt, last, mlp, pct, sizeOf, trainedRun, TrainedRun, verdictTable } from './shared';
+import { alphaGrid, bySize, fmt, last, mlp, pct, sizeOf, trainedRun, TrainedRun } from './shared';
 import { p6 } from '../rules';
 
 export const experiment: Experiment = {
@@ -75,7 +75,7 @@ export const experiment: Experiment = {
         columns: ['t', 'GD train loss', 'SGD train loss', '‖GD_t − SGD_t‖', 'barrier on [0, 1]', 'tolerance', 'loss at α = −0.5', 'loss at α = 1.5'],
         rows: rows.map((r) => [r.t, last(r.gd).trainLoss, last(r.sgd).trainLoss, r.distance, r.check.barrier, r.check.tolerance, r.check.lossAtMin,
           r.line.points[r.line.points.length - 1].trainLoss]),
-      }, verdictTable(check)],
+      }],
       verdicts: [check],
       notes: [
         'S16 gives no sizes, data or step sizes for P6; the MNIST subset and settings here are our choice.',

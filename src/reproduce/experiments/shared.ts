@@ -1,12 +1,10 @@
 /**
  * Small helpers shared by the experiments: sizes per preset (with the test-only 'tiny' mode), one
- * resumable training run, the verdict table of S16 pages, and number formats every page uses.
+ * resumable training run, and number formats every page uses.
  * The trained-network spectra live in ./spectra.ts and the S16 blob setup in ./shared-s16.ts.
  */
 import type { Dataset } from '../../data/dataset';
 import type { MlpSpec } from '../../engine/model';
-import type { Table } from '../../report/html';
-import { ClaimVerdict, VERDICT_LABELS } from '../claims';
 import { MetricRecord, train, TrainConfig } from '../../train';
 import type { ExperimentContext } from '../types';
 
@@ -74,14 +72,6 @@ export function last(run: TrainedRun): MetricRecord {
 
 export function mlp(layers: number[]): Required<MlpSpec> {
   return { layers, activation: 'relu', loss: 'cross_entropy', bias: true };
-}
-
-/**
- * S16-only statements have no number among PAPER.md's ten claims, so the report's claim table
- * (verdicts.ts mergeVerdicts) leaves them out; their pages show them as this one-row table.
- */
-export function verdictTable(v: ClaimVerdict): Table {
-  return { caption: `Check of the S16 statement (not one of the ten numbered claims): ${v.text}`, columns: ['verdict', 'ours', 'S16', 'rule'], rows: [[VERDICT_LABELS[v.verdict], v.ours, v.paper, v.rule]] };
 }
 
 export { maxRelativeDeviation } from '../rules/stats';
