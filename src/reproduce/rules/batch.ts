@@ -4,7 +4,7 @@
  * interval, against S18's own factor read from its Fig. 4 points.
  */
 import { fig4 } from '../reference';
-import { defineRule, pctText } from './rule';
+import { defineRule, num, pctText } from './rule';
 import { OUTLIER_FLOOR, OUTLIER_WINDOW } from './measures';
 import { median, medianInterval, MedianInterval } from './stats';
 
@@ -70,7 +70,7 @@ export const claim8 = defineRule<BatchEvidence>({
     const p = paperRatio();
     return `over the seed pairs, r = λ1(LB)/λ1(SB) with its median and the order-statistic interval for the median (coverage ≥ ${pctText(BATCH.coverage)} where the number of pairs allows); ` +
       `reproduced if the interval lies above 1, the median is within a factor ${BATCH.band} of S18’s ×${p.toFixed(2)} (${(p / BATCH.band).toFixed(2)}–${(p * BATCH.band).toFixed(2)}), ` +
-      `and the largest-ratio outlier counts (among the top ${OUTLIER_WINDOW} eigenvalues ≥ ${OUTLIER_FLOOR}·λmax) differ by ≤ ${BATCH.counts.difference} or a factor ≤ ${BATCH.counts.factor} in more than ${pctText(BATCH.countShare)} of the pairs; ` +
+      `and the largest-ratio outlier counts (among the top ${OUTLIER_WINDOW} eigenvalues ≥ ${num(OUTLIER_FLOOR)}·λmax) differ by ≤ ${BATCH.counts.difference} or a factor ≤ ${BATCH.counts.factor} in more than ${pctText(BATCH.countShare)} of the pairs; ` +
       'not reproduced if the median is ≤ 1 (the large batch is not sharper); partly otherwise';
   },
   check: (e) => {

@@ -2,7 +2,7 @@
  * Claims 1, 2 and 7: where the eigenvalues sit at init and at the end of training (a bulk at zero,
  * the negative side), and whether H's negative tail is small and is R's.
  */
-import { allSomeNone, defineRule, pctText } from './rule';
+import { allSomeNone, defineRule, num, pctText } from './rule';
 import { fractionAbsBelow, negativeShape, NegativeShape } from './measures';
 import { median } from './stats';
 
@@ -52,8 +52,8 @@ export function bulkHolds(b: BulkFractions): boolean {
 export const claim1 = defineRule<BulkEvidence>({
   id: 'E1.claim1', claim: 1, section: 'E1', setting: 'paper',
   thresholds: () =>
-    `at the end ≥ ${pctText(BULK.endShares[0])} of |λ| < ${BULK.thresholds[0]} and ≥ ${pctText(BULK.endShares[1])} < ${BULK.thresholds[1]}, ` +
-    `and at init at most ${BULK.initAtMost}× the end fraction < ${BULK.thresholds[0]}: reproduced at these absolute thresholds; ` +
+    `at the end ≥ ${pctText(BULK.endShares[0])} of |λ| < ${num(BULK.thresholds[0])} and ≥ ${pctText(BULK.endShares[1])} < ${num(BULK.thresholds[1])}, ` +
+    `and at init at most ${BULK.initAtMost}× the end fraction < ${num(BULK.thresholds[0])}: reproduced at these absolute thresholds; ` +
     `partly if it holds only with the thresholds scaled by λmax(ours)/${BULK.paperEndLambdaMax} (S18’s end λmax); not reproduced otherwise`,
   check: (e) => (bulkHolds(e.absolute) ? 'reproduced' : bulkHolds(e.scaled) ? 'partly' : 'not'),
 });
@@ -143,7 +143,7 @@ export function negativesSmall(e: NegativeTailEvidence): boolean {
 export const claim7 = defineRule<NegativeTailEvidence>({
   id: 'E5.claim7', claim: 7, section: 'E5', setting: 'paper',
   thresholds: () =>
-    `small: |λmin(H)|/λmax(H) ≤ ${NEGATIVES.endRatio}; from R: over the ${FROM_R.tail} most negative eigenvalues of H (below −${FROM_R.negativeTolerance}·λmax), ` +
+    `small: |λmin(H)|/λmax(H) ≤ ${NEGATIVES.endRatio}; from R: over the ${FROM_R.tail} most negative eigenvalues of H (below −${num(FROM_R.negativeTolerance)}·λmax), ` +
     `the median of λ_i(H)/λ_i(R) is ≥ ${FROM_R.share} (R’s negative directions survive in H instead of being cancelled by G); reproduced if both hold, partly if one ` +
     '(no negatives at all: nothing comes from R), not reproduced if neither. G’s PSD-ness and rank bound are theorems, checked in the engine tests, not here',
   check: (e) => allSomeNone([negativesSmall(e), e.negativesH.length > 0 && tailShare(e) >= FROM_R.share]),

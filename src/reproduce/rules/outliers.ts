@@ -2,11 +2,11 @@
  * Claims 3–6: the outliers against the number of classes (3) and the separability of the data
  * (4), and what changes with the width of the network (5, 6).
  */
-import { defineRule, pctText } from './rule';
+import { defineRule, num, pctText } from './rule';
 import { isKOrKMinus1, OUTLIER_FLOOR, OUTLIER_WINDOW } from './measures';
 import { maxRelativeDeviation } from './stats';
 
-const COUNT_RULES = `S18’s largest-gap and largest-ratio rules, among the top ${OUTLIER_WINDOW} eigenvalues ≥ ${OUTLIER_FLOOR}·λmax`;
+const COUNT_RULES = `S18’s largest-gap and largest-ratio rules, among the top ${OUTLIER_WINDOW} eigenvalues ≥ ${num(OUTLIER_FLOOR)}·λmax`;
 
 // ---- claim 3: k or k − 1 outliers -------------------------------------------------------------
 
@@ -88,7 +88,7 @@ export interface WidthEvidence {
 export const claim5 = defineRule<WidthEvidence>({
   id: 'E3.claim5', claim: 5, section: 'E3', setting: 'paper',
   thresholds: () =>
-    `reproduced if every λ1 is within ±${pctText(WIDTH.deviation)} of the widths’ mean and the largest-gap outlier counts (among the top ${OUTLIER_WINDOW} eigenvalues ≥ ${OUTLIER_FLOOR}·λmax) ` +
+    `reproduced if every λ1 is within ±${pctText(WIDTH.deviation)} of the widths’ mean and the largest-gap outlier counts (among the top ${OUTLIER_WINDOW} eigenvalues ≥ ${num(OUTLIER_FLOOR)}·λmax) ` +
     `differ by ≤ ${WIDTH.countSpread} across widths; not reproduced if some λ1 is more than ±${pctText(WIDTH.contradicted)} off the mean; partly otherwise. ` +
     'The gap rule is the one whose counts are steady on S18’s own Fig. 3 points (2, 1, 2, 1; the largest-ratio rule gives 2, 7, 2, 3 there), so the ratio counts are reported, not graded',
   check: (e) => {
@@ -110,7 +110,7 @@ export const NEGATIVE_FRACTION = {
 export const claim6 = defineRule<{ negativeFraction: number[] }>({
   id: 'E3.claim6', claim: 6, section: 'E3', setting: 'paper',
   thresholds: () =>
-    `fractions of λ < −${NEGATIVE_FRACTION.tolerance} across widths: reproduced if all are > 0 and within a factor ${NEGATIVE_FRACTION.factor} of each other; ` +
+    `fractions of λ < −${num(NEGATIVE_FRACTION.tolerance)} across widths: reproduced if all are > 0 and within a factor ${NEGATIVE_FRACTION.factor} of each other; ` +
     `partly within a factor ${NEGATIVE_FRACTION.partlyFactor}; not reproduced otherwise`,
   check: (e) => {
     const lo = Math.min(...e.negativeFraction), hi = Math.max(...e.negativeFraction);

@@ -85,3 +85,8 @@ export function allSomeNone(checks: boolean[]): Grade {
 export function pctText(x: number): string {
   return `${Number((100 * x).toPrecision(3))}%`;
 }
+
+/** Numbers for rule texts: small thresholds as powers of ten (1e-4), others as written. */
+export function num(x: number): string {
+  return x !== 0 && Math.abs(x) < 1e-2 ? x.toExponential().replace(/\.0+e/, 'e') : String(x);
+}
