@@ -13,7 +13,7 @@ import type { Figure, Table } from '../../report/html';
 import { fig2 } from '../reference';
 import { bySize, fmt, last, mlp, netSpectra, NetSpectra, pct, saveSpectra, sizeOf, trainedRun } from '../common';
 import type { Experiment, ExperimentContext, ExperimentResult } from '../types';
-import { claim3, claim4, isKOrKMinus1, kOutlierShares, KOutliersEvidence, negativeShape, outlierCounts, SeparabilityEvidence, separabilityShares } from '../rules';
+import { claim3, claim4, isKOrKMinus1, kOutlierShares, KOutliersEvidence, negativeShape, outlierCounts, OUTLIER_WINDOW, SeparabilityEvidence, separabilityShares } from '../rules';
 
 /** The elbow threshold of S18 Fig. 2; absolute, so only reported (our eigenvalue scale differs). */
 const ELBOW = 0.0035;
@@ -213,7 +213,7 @@ export const experiment: Experiment = {
         { key: 'data', value: `Gaussian mixture, d = ${s.d}, N = ${s.N}, k ∈ {${s.ks.join(', ')}} (cluster = class), covariance ×{${s.covariances.join(', ')}}, means ~ N(0, 9/d), normalised globally, seed 0` },
         { key: 'networks', value: `${s.d}→${s.h}→${s.h}→k, ${s.activations.join(' / ')}, biases, softmax cross-entropy, M = ${[...new Set(rows.map((r) => r.M))].join(', ')}` },
         { key: 'training', value: `GD lr ${s.gd.lr}, ${s.gd.steps} steps; SGD batch ${s.sgd.batchSize}, lr ${s.sgd.lr}, ${s.sgd.steps} steps; PyTorch-default init, seed 1 (S18: unstated)` },
-        { key: 'outlier rules', value: `largest consecutive gap and largest consecutive ratio among the top 200; also the count above S18’s absolute elbow ${ELBOW} (reported, not used: our eigenvalue scale differs)` },
+        { key: 'outlier rules', value: `largest consecutive gap and largest consecutive ratio among the top ${OUTLIER_WINDOW}; also the count above S18’s absolute elbow ${ELBOW} (reported, not used: our eigenvalue scale differs)` },
         { key: 'spectra', value: 'exact H, G, R of every trained net, fully diagonalised; H/G overlap of the top-k eigenvectors' },
         { key: 'preset reductions', value: s.reductions },
       ],
