@@ -1,4 +1,5 @@
 /** hessian-lab: exact Hessians of neural-network training losses, their spectra, and the paper's experiments. */
+import './util/abortSignal';
 export * from './engine/model';
 export * from './engine/modelSummary';
 export * from './engine/curvature';
