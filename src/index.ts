@@ -9,3 +9,7 @@ export { availableMemoryBytes, formatBytes } from './engine/memory';
 export { AbortError, InputError } from './util/errors';
 export * from './train';
 export * as approx from './approx';
+export { readNpy, writeNpy, encodeNpy, decodeNpy } from './io/npy';
+export type { NpyArray, NpyData, NpyDtype } from './io/npy';
+export { fromArrays, datasetFromSpec, describeDataset } from './data';
+export type { Dataset, DatasetSpec, ArraysOptions } from './data';
