@@ -13,3 +13,7 @@ export { readNpy, writeNpy, encodeNpy, decodeNpy } from './io/npy';
 export type { NpyArray, NpyData, NpyDtype } from './io/npy';
 export { fromArrays, datasetFromSpec, describeDataset } from './data';
 export type { Dataset, DatasetSpec, ArraysOptions } from './data';
+export { modelFromOnnx, ONNX_OPERATORS } from './onnx/import';
+export type { OnnxImportOptions, OnnxModel } from './onnx/import';
+export { readSafetensors, paramsFromSafetensors } from './io/safetensors';
+export type { SafetensorsTensor } from './io/safetensors';

@@ -43,6 +43,7 @@ async function run(flags: AnalyzeFlags): Promise<void> {
     setThreads(t);
   }
   for (const key of input.ignoredKeys) process.stderr.write(`hessian-lab: note: ignoring unknown case key "${key}"\n`);
+  if (flags.onnx !== undefined) process.stderr.write(`hessian-lab: note: ${flags.onnx}: loss ${input.model.loss} (the file does not hold one; --loss to change it)\n`);
   fs.mkdirSync(flags.out, { recursive: true });
   const matrixDir = flags.saveMatrices ? path.join(flags.out, 'matrices') : undefined;
   if (matrixDir) fs.mkdirSync(matrixDir, { recursive: true });
@@ -101,6 +102,8 @@ export function register(program: Command): void {
     .option('--params <file>', 'parameters .npy (M, PyTorch parameters_to_vector order)')
     .option('--inputs <file>', 'inputs .npy (N x d0: layers[0], or C*H*W of input_shape; or N x C x H x W)')
     .option('--labels <file>', 'labels .npy (N class indices)')
+    .option('--onnx <file>', 'an ONNX export of a PyTorch nn.Sequential (Linear, Conv2d, ReLU, Tanh, Sigmoid, MaxPool2d, Flatten): model and weights, with --inputs and --labels')
+    .option('--loss <loss>', 'with --onnx: the training loss, cross_entropy (default) | mse | logistic')
     .requiredOption('--out <dir>', 'output directory (analysis.json goes there)')
     .addOption(new Option('--dtype <dtype>', 'matrix precision').choices(['float64', 'float32']).default('float64'))
     .option('--matrices <list>', `comma-separated subset of ${MATRIX_NAMES.join(',')}`, MATRIX_NAMES.join(','))
