@@ -3,6 +3,9 @@
  * Contract (relied on by other tools): writes DIR/analysis.json with `parameters`, `loss`,
  * `gradient_norm`, and for each matrix `eigenvalues` (ascending, all M), `trace`,
  * `negative_fraction`; and `timings` (seconds: assembly.<matrix>, eigensolve.<matrix>, total).
+ * negative_fraction counts lambda < -zero_tolerance (M * epsilon * max|lambda| unless --zero-tol
+ * gives it; zero_tolerance_rule says which), and raw_negative_count / raw_negative_fraction
+ * count lambda < 0 beside it.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -21,6 +24,7 @@ interface AnalyzeFlags extends NetworkInputFlags {
   matrices: string;
   saveMatrices?: boolean;
   threads?: string;
+  zeroTol?: string;
 }
 
 export function parseMatrixList(list: string): MatrixName[] {
@@ -36,6 +40,11 @@ export function parseMatrixList(list: string): MatrixName[] {
 async function run(flags: AnalyzeFlags): Promise<void> {
   const input = readNetworkCase(flags);
   const matrices = parseMatrixList(flags.matrices);
+  let zeroTolerance: number | undefined;
+  if (flags.zeroTol !== undefined) {
+    zeroTolerance = Number(flags.zeroTol);
+    if (flags.zeroTol.trim() === '' || !Number.isFinite(zeroTolerance) || zeroTolerance < 0) throw new InputError(`--zero-tol must be a number >= 0; received "${flags.zeroTol}"`);
+  }
   if (flags.threads !== undefined) {
     const t = Number(flags.threads);
     if (!Number.isInteger(t) || t < 1) throw new InputError(`--threads must be a positive integer; received "${flags.threads}"`);
@@ -55,6 +64,7 @@ async function run(flags: AnalyzeFlags): Promise<void> {
       matrices,
       dtype: flags.dtype,
       saveMatricesDir: matrixDir,
+      summary: zeroTolerance === undefined ? undefined : { zeroTolerance },
       signal: controller.signal,
       onProgress: (stage, f) => bar.update(stage, f),
     });
@@ -78,6 +88,11 @@ async function run(flags: AnalyzeFlags): Promise<void> {
         min: s.min,
         max: s.max,
         negative_count: s.negativeCount,
+        zero_count: s.zeroCount,
+        zero_tolerance: s.zeroTolerance,
+        zero_tolerance_rule: s.zeroToleranceRule,
+        raw_negative_count: s.rawNegativeCount,
+        raw_negative_fraction: s.rawNegativeFraction,
         fraction_abs_below: s.fractionAbsBelow,
         outliers_largest_gap: s.outliers.largestGap.count,
         driver: m.driver,
@@ -108,6 +123,7 @@ export function register(program: Command): void {
     .addOption(new Option('--dtype <dtype>', 'matrix precision').choices(['float64', 'float32']).default('float64'))
     .option('--matrices <list>', `comma-separated subset of ${MATRIX_NAMES.join(',')}`, MATRIX_NAMES.join(','))
     .option('--save-matrices', 'also write DIR/matrices/<matrix>.npy and eigenvalues_<matrix>.npy')
+    .option('--zero-tol <x>', 'eigenvalues with |lambda| <= x count as zero, not negative (default M * epsilon * max|lambda|)')
     .option('--threads <n>', 'threads for OpenBLAS and the native loops (default: all cores)')
     .action(run);
 }
