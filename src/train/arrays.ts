@@ -4,7 +4,7 @@
  * config records the data as {kind: "arrays", N, d, k, testN}.
  */
 import { fromArrays } from '../data/arrays';
-import { classCount, inputSize, ModelSpec, normalizeModel } from '../engine/model';
+import { classCount, ModelSpec, normalizeModel } from '../engine/model';
 import { typeError } from '../util/errors';
 import { PhaseConfig } from './config';
 import { InitSpec } from './init';
@@ -32,7 +32,8 @@ export async function trainOnArrays(model: ModelSpec, data: { X: Float64Array; y
   if (typeof options !== 'object' || options === null) throw typeError('options', 'an object {phases, ...}', options);
   const spec = normalizeModel(model, 'model');
   const { phases, init, seed, recordEvery, checkpointEvery, stop, test, ...run } = options;
-  const dataset = fromArrays({ X: data.X, y: data.y, d: inputSize(spec), k: classCount(spec), ...(test ? { test } : {}) });
+  // d is read from the arrays, so that a model of another input size is named as such by train().
+  const dataset = fromArrays({ X: data.X, y: data.y, k: classCount(spec), ...(test ? { test } : {}) });
   const config = { model: spec, data: dataset.spec, phases, init, seed, recordEvery, checkpointEvery, stop };
   for (const key of Object.keys(config) as (keyof typeof config)[]) if (config[key] === undefined) delete config[key];
   return train(config, { ...run, dataset });
