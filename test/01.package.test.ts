@@ -20,6 +20,7 @@ function installedWithoutAddon(): string {
   fs.cpSync(dist, path.join(pkg, 'dist'), { recursive: true });
   fs.cpSync(path.join(repo, 'bin'), path.join(pkg, 'bin'), { recursive: true });
   fs.copyFileSync(path.join(repo, 'package.json'), path.join(pkg, 'package.json'));
+  fs.cpSync(path.join(repo, 'scripts'), path.join(pkg, 'scripts'), { recursive: true });
   fs.symlinkSync(path.join(repo, 'node_modules'), path.join(pkg, 'node_modules'));
   return project;
 }
@@ -53,11 +54,29 @@ const built = fs.existsSync(path.join(dist, 'index.js'));
     expect(lines[0]).toMatch(/^hessian-lab: could not load the hessian-lab native addon on .*npm rebuild hessian-lab/);
   });
 
+  it('the install script names the Debian packages a build from source lacks, in one line, exit 1', () => {
+    // The requirements are pointed at a multiarch directory that does not exist: every library is missing.
+    const r = spawnSync(process.execPath, ['-e', `
+      const deps = require('hessian-lab/scripts/native-deps.js');
+      const real = deps.sourceBuildRequirements;
+      deps.sourceBuildRequirements = () => real('no-such-arch-linux-gnu');
+      require('hessian-lab/scripts/install.js');`], { cwd: project, encoding: 'utf8', env: { ...process.env, HESSIAN_LAB_ADDON: '' } });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^hessian-lab: no prebuilt addon loads on .* needs system packages: sudo apt-get install libopenblas64-dev liblapacke64-dev.* \(then: npm rebuild hessian-lab\)$/),
+    ]);
+  });
+
   it('HESSIAN_LAB_ADDON pointing nowhere is named in the message', () => {
     const r = spawnSync(process.execPath, ['-e', `try { require('hessian-lab/dist/native/binding').binding() } catch (e) { console.log(e.message.split('\\n')[0]) }`],
       { cwd: project, encoding: 'utf8', env: { ...process.env, HESSIAN_LAB_ADDON: '/nonexistent/addon.node' } });
     expect(r.stdout).toContain('/nonexistent/addon.node: not found');
   });
+});
+
+test('in a development checkout the install script does nothing (./setup.sh builds there)', () => {
+  const r = spawnSync(process.execPath, [path.join(repo, 'scripts', 'install.js')], { cwd: repo, encoding: 'utf8', timeout: 20000 });
+  expect([r.status, r.stdout, r.stderr]).toEqual([0, '', '']);
 });
 
 describe('package.json', () => {
