@@ -11,7 +11,7 @@
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "native/vendor/eigen",
-        "/usr/include/x86_64-linux-gnu/openblas64-pthread"
+        "/usr/include/<!(gcc -print-multiarch)/openblas64-pthread"
       ],
       "defines": [
         "NAPI_VERSION=8",
@@ -26,8 +26,8 @@
       "cflags_cc": ["-std=c++17", "-O3", "-fopenmp", "-fexceptions", "-fvisibility=hidden"],
       "ldflags": ["-fopenmp"],
       "libraries": [
-        "-L/usr/lib/x86_64-linux-gnu/openblas64-pthread",
-        "-Wl,-rpath,/usr/lib/x86_64-linux-gnu/openblas64-pthread",
+        "-L/usr/lib/<!(gcc -print-multiarch)/openblas64-pthread",
+        "-Wl,-rpath,/usr/lib/<!(gcc -print-multiarch)/openblas64-pthread",
         "-llapacke64",
         "-lopenblas64",
         "-lgomp"

@@ -10,7 +10,7 @@
 //    conquer with vectors works on the eigenvector buffer itself (extra n² + LAPACK workspace);
 //  * precision = the matrix's dtype (float32 via ssyev*, float64 via dsyev*).
 //
-// Drivers (chosen by measurement on 2-core machines: shared/EIGENSOLVERS.md):
+// Drivers (chosen by measurement on 2-core machines: docs/eigensolvers.md):
 //  * Auto, values only  -> dsyevd_2stage (~2x faster than dsyevd for n >= 4000); ssyevd for float32.
 //  * Auto, all vectors  -> dsyevd (divide and conquer; orthogonality ~1e-14 on Hessian-like spectra);
 //                          dsyevr when dsyevd's 2n² workspace does not fit in memory.

@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { AbortError, InputError } from '../util/errors';
+import { ADDON_LOAD_ERROR } from '../native/binding';
 import * as analyze from './commands/analyze';
 import * as train from './commands/train';
 import * as interpolate from './commands/interpolate';
@@ -31,7 +32,8 @@ export function buildProgram(): Command {
 
 /** Errors that are the user's to fix: one line, exit code 2. */
 export function isUserError(err: unknown): boolean {
-  return err instanceof InputError || err instanceof TypeError || err instanceof RangeError || (err as { code?: string })?.code === 'ENOENT';
+  const code = (err as { code?: string })?.code;
+  return err instanceof InputError || err instanceof TypeError || err instanceof RangeError || code === 'ENOENT' || code === ADDON_LOAD_ERROR;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -11,12 +11,13 @@ import { writeNpy } from '../io/npy';
 import { computeCurvature, evaluate, LabelledData, MatrixName } from './curvature';
 import { Dtype } from './matrix';
 import { ModelSpec, normalizeModel, parameterCount } from './model';
-import { summarizeSpectrum, SpectrumSummary, SpectrumSummaryOptions } from './spectrum';
+import { EPSILON, summarizeSpectrum, SpectrumSummary, SpectrumSummaryOptions } from './spectrum';
 
 export interface MatrixAnalysis {
   /** All M eigenvalues, ascending. */
   eigenvalues: Float64Array;
   trace: number;
+  /** Fraction of eigenvalues below -summary.zeroTolerance (|lambda| <= the tolerance is zero). */
   negative_fraction: number;
   summary: SpectrumSummary;
   driver: string;
@@ -72,7 +73,8 @@ export async function analyzeNetwork(model: ModelSpec, params: Float64Array, dat
       if (options.saveMatricesDir) await matrix.saveNpy(path.join(options.saveMatricesDir, `${name}.npy`));
       const eig = await matrix.eigen({ signal: options.signal, onProgress: (_stage, f) => report('eigensolve', 0.5 + 0.5 * f) });
       result.timings.eigensolve[name] = eig.seconds;
-      const summary = summarizeSpectrum(eig.values, options.summary);
+      // The default zero tolerance uses the unit roundoff of the precision the matrix was stored in.
+      const summary = summarizeSpectrum(eig.values, { epsilon: EPSILON[dtype], ...options.summary });
       result.matrices[name] = { eigenvalues: eig.values, trace: summary.trace, negative_fraction: summary.negativeFraction, summary, driver: eig.driver };
       if (options.saveMatricesDir) writeNpy(path.join(options.saveMatricesDir, `eigenvalues_${name}.npy`), eig.values, [eig.values.length]);
     } finally {

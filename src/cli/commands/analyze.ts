@@ -3,6 +3,9 @@
  * Contract (relied on by other tools): writes DIR/analysis.json with `parameters`, `loss`,
  * `gradient_norm`, and for each matrix `eigenvalues` (ascending, all M), `trace`,
  * `negative_fraction`; and `timings` (seconds: assembly.<matrix>, eigensolve.<matrix>, total).
+ * negative_fraction counts lambda < -zero_tolerance (M * epsilon * max|lambda| unless --zero-tol
+ * gives it; zero_tolerance_rule says which), and raw_negative_count / raw_negative_fraction
+ * count lambda < 0 beside it.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -21,6 +24,7 @@ interface AnalyzeFlags extends NetworkInputFlags {
   matrices: string;
   saveMatrices?: boolean;
   threads?: string;
+  zeroTol?: string;
 }
 
 export function parseMatrixList(list: string): MatrixName[] {
@@ -36,6 +40,11 @@ export function parseMatrixList(list: string): MatrixName[] {
 async function run(flags: AnalyzeFlags): Promise<void> {
   const input = readNetworkCase(flags);
   const matrices = parseMatrixList(flags.matrices);
+  let zeroTolerance: number | undefined;
+  if (flags.zeroTol !== undefined) {
+    zeroTolerance = Number(flags.zeroTol);
+    if (flags.zeroTol.trim() === '' || !Number.isFinite(zeroTolerance) || zeroTolerance < 0) throw new InputError(`--zero-tol must be a number >= 0; received "${flags.zeroTol}"`);
+  }
   if (flags.threads !== undefined) {
     const t = Number(flags.threads);
     if (!Number.isInteger(t) || t < 1) throw new InputError(`--threads must be a positive integer; received "${flags.threads}"`);
@@ -43,6 +52,7 @@ async function run(flags: AnalyzeFlags): Promise<void> {
     setThreads(t);
   }
   for (const key of input.ignoredKeys) process.stderr.write(`hessian-lab: note: ignoring unknown case key "${key}"\n`);
+  if (flags.onnx !== undefined) process.stderr.write(`hessian-lab: note: ${flags.onnx}: loss ${input.model.loss} (the file does not hold one; --loss to change it)\n`);
   fs.mkdirSync(flags.out, { recursive: true });
   const matrixDir = flags.saveMatrices ? path.join(flags.out, 'matrices') : undefined;
   if (matrixDir) fs.mkdirSync(matrixDir, { recursive: true });
@@ -54,6 +64,7 @@ async function run(flags: AnalyzeFlags): Promise<void> {
       matrices,
       dtype: flags.dtype,
       saveMatricesDir: matrixDir,
+      summary: zeroTolerance === undefined ? undefined : { zeroTolerance },
       signal: controller.signal,
       onProgress: (stage, f) => bar.update(stage, f),
     });
@@ -77,6 +88,11 @@ async function run(flags: AnalyzeFlags): Promise<void> {
         min: s.min,
         max: s.max,
         negative_count: s.negativeCount,
+        zero_count: s.zeroCount,
+        zero_tolerance: s.zeroTolerance,
+        zero_tolerance_rule: s.zeroToleranceRule,
+        raw_negative_count: s.rawNegativeCount,
+        raw_negative_fraction: s.rawNegativeFraction,
         fraction_abs_below: s.fractionAbsBelow,
         outliers_largest_gap: s.outliers.largestGap.count,
         driver: m.driver,
@@ -101,10 +117,13 @@ export function register(program: Command): void {
     .option('--params <file>', 'parameters .npy (M, PyTorch parameters_to_vector order)')
     .option('--inputs <file>', 'inputs .npy (N x d0: layers[0], or C*H*W of input_shape; or N x C x H x W)')
     .option('--labels <file>', 'labels .npy (N class indices)')
+    .option('--onnx <file>', 'an ONNX export of a PyTorch nn.Sequential (Linear, Conv2d, ReLU, Tanh, Sigmoid, MaxPool2d, Flatten): model and weights, with --inputs and --labels')
+    .option('--loss <loss>', 'with --onnx: the training loss, cross_entropy (default) | mse | logistic')
     .requiredOption('--out <dir>', 'output directory (analysis.json goes there)')
     .addOption(new Option('--dtype <dtype>', 'matrix precision').choices(['float64', 'float32']).default('float64'))
     .option('--matrices <list>', `comma-separated subset of ${MATRIX_NAMES.join(',')}`, MATRIX_NAMES.join(','))
     .option('--save-matrices', 'also write DIR/matrices/<matrix>.npy and eigenvalues_<matrix>.npy')
+    .option('--zero-tol <x>', 'eigenvalues with |lambda| <= x count as zero, not negative (default M * epsilon * max|lambda|)')
     .option('--threads <n>', 'threads for OpenBLAS and the native loops (default: all cores)')
     .action(run);
 }

@@ -70,5 +70,6 @@ export function register(program: Command): void {
     .option('--only <ids>', `comma-separated experiment ids among ${EXPERIMENT_IDS.join(', ')}`)
     .option('--out <dir>', 'output folder', 'reproduce-out')
     .option('--resume', 'skip finished experiments and finished steps in --out')
+    .addHelpText('after', `\nExperiments (S18: Sagun et al. 2018; S16: Sagun, Bottou, LeCun 2016):\n${REGISTRY.map((e) => `  ${e.title}`).join('\n')}`)
     .action(async (flags: ReproduceFlags) => run(flags));
 }
