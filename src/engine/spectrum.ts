@@ -3,7 +3,7 @@
  * Sagun et al. 2018: the number of eigenvalues above the largest consecutive gap, above the
  * largest consecutive ratio, and above an "elbow" threshold, all among the top of the spectrum.
  */
-import { isFloat64Array, rangeError, requireAllFinite, typeError } from '../util/errors';
+import { isFloat64Array, optionsObject, rangeError, requireAllFinite, requireFiniteNumber, requireInteger, typeError } from '../util/errors';
 
 export interface SpectrumSummaryOptions {
   /** How many of the largest / smallest eigenvalues to list (default 10). */
@@ -69,16 +69,24 @@ export function outliersByLargestRatio(ascending: ArrayLike<number>, window: num
   return best;
 }
 
-export function summarizeSpectrum(values: Float64Array | number[], options: SpectrumSummaryOptions = {}): SpectrumSummary {
+const SUMMARY_KEYS = ['k', 'thresholds', 'outlierThreshold', 'window', 'negativeTolerance'];
+
+export function summarizeSpectrum(values: Float64Array | number[], options?: SpectrumSummaryOptions): SpectrumSummary {
   if (!isFloat64Array(values) && !Array.isArray(values)) throw typeError('values', 'a Float64Array or number[]', values);
   const n = values.length;
   if (n === 0) throw rangeError('values', 'a non-empty spectrum', values);
   requireAllFinite('values', values);
   if (!isAscending(values)) throw rangeError('values', 'sorted ascending (as eigen() returns them)', values);
-  const k = Math.min(options.k ?? 10, n);
-  const thresholds = options.thresholds ?? [1e-4, 1e-3];
-  const tol = options.negativeTolerance ?? 0;
-  const window = options.window ?? Math.min(n - 1, 200);
+  options = optionsObject('options', options);
+  for (const key of Object.keys(options))
+    if (!SUMMARY_KEYS.includes(key)) throw new RangeError(`options has an unknown key "${key}" (allowed: ${SUMMARY_KEYS.join(', ')})`);
+  const k = Math.min(options.k === undefined ? 10 : requireInteger('options.k', options.k, 1), n);
+  const thresholds = options.thresholds === undefined ? [1e-4, 1e-3] : options.thresholds;
+  if (!Array.isArray(thresholds)) throw typeError('options.thresholds', 'an array of positive numbers', thresholds);
+  thresholds.forEach((t, i) => requireFiniteNumber(`options.thresholds[${i}]`, t, Number.MIN_VALUE));
+  const tol = options.negativeTolerance === undefined ? 0 : requireFiniteNumber('options.negativeTolerance', options.negativeTolerance, 0);
+  const window = options.window === undefined ? Math.min(n - 1, 200) : requireInteger('options.window', options.window, 1);
+  if (options.outlierThreshold !== undefined) requireFiniteNumber('options.outlierThreshold', options.outlierThreshold);
   let trace = 0, neg = 0;
   const below = thresholds.map(() => 0);
   for (let i = 0; i < n; i++) {
