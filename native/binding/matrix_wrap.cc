@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "../core/checked_size.h"
+#include "../core/eigen_process.h"
 #include "../core/eigensolver.h"
 #include "addon_data.h"
 #include "js_convert.h"
@@ -70,7 +71,7 @@ class EigenWorker : public PromiseWorker {
  protected:
   void Run(const hl::Control& control) override {
     require_finite_matrix(*m_);
-    result_ = hl::solve_symmetric(*m_, req_, control);
+    result_ = hl::solve_symmetric_stoppable(*m_, req_, control);
     if (residuals_ && result_.vectors) norms_ = eigen_residuals(*m_, *result_.vectors, result_.values, control);
   }
   Napi::Value Resolve(Napi::Env env) override {
