@@ -21,8 +21,6 @@ Napi::Promise PromiseWorker::Queue() {
   return p;
 }
 
-void PromiseWorker::Keep(const Napi::Value& v) { kept_.push_back(Napi::Persistent(v)); }
-
 void PromiseWorker::Execute(const ExecutionProgress& progress) {
   hl::Control control = control_;
   std::string last_stage;
@@ -38,27 +36,39 @@ void PromiseWorker::Execute(const ExecutionProgress& progress) {
       progress.Send(&ev, 1);
     };
   }
+  failed_ = true;
   try {
     Run(control);
+    failed_ = false;
   } catch (const hl::Error& e) {
     error_kind_ = e.kind();
-    SetError(e.what());
+    error_ = e.what();
   } catch (const std::bad_alloc&) {
     error_kind_ = hl::ErrorKind::OutOfMemory;
-    SetError("out of memory");
+    error_ = "out of memory";
   } catch (const std::exception& e) {
-    SetError(e.what());
+    error_ = e.what();
+  } catch (...) {
+    error_ = "unknown native failure";
   }
+}
+
+bool can_call_into_js(Napi::Env env) {
+  // Property access is one of the Node-API calls that check whether JavaScript may run (it can
+  // call a getter); it fails with napi_pending_exception while the environment shuts down.
+  napi_value global, value;
+  return napi_get_global(env, &global) == napi_ok && napi_get_named_property(env, global, "undefined", &value) == napi_ok;
 }
 
 void PromiseWorker::OnProgress(const ProgressEvent* events, size_t count) {
   if (on_progress_.IsEmpty() || count == 0) return;
-  Napi::Env env = Env();
-  Napi::HandleScope scope(env);
-  const ProgressEvent& ev = events[count - 1];
   try {
+    Napi::Env env = Env();
+    if (!can_call_into_js(env)) return;
+    Napi::HandleScope scope(env);
+    const ProgressEvent& ev = events[count - 1];
     on_progress_.Call({Napi::String::New(env, ev.stage), Napi::Number::New(env, ev.fraction)});
-  } catch (const Napi::Error&) {
+  } catch (...) {
     // A throwing progress callback must not take the job down; the error is dropped.
   }
 }
@@ -66,16 +76,26 @@ void PromiseWorker::OnProgress(const ProgressEvent* events, size_t count) {
 void PromiseWorker::OnOK() {
   Napi::Env env = Env();
   try {
-    deferred_.Resolve(guard(env, [&] { return Resolve(env); }));
-  } catch (const Napi::Error& e) {
-    deferred_.Reject(e.Value());
+    if (!can_call_into_js(env)) return;  // closing: the worker's destructor frees the baton
+    Napi::HandleScope scope(env);
+    if (failed_) {
+      deferred_.Reject(make_error(env, error_kind_, error_).Value());
+      return;
+    }
+    try {
+      deferred_.Resolve(guard(env, [&] { return Resolve(env); }));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  } catch (...) {
+    // Only reachable if the environment started closing during this callback: nobody is left to
+    // tell, and an exception leaving a Node-API callback would abort the process.
   }
 }
 
-void PromiseWorker::OnError(const Napi::Error& e) {
-  Napi::Env env = Env();
-  Napi::HandleScope scope(env);
-  deferred_.Reject(make_error(env, error_kind_, e.Message()).Value());
+void PromiseWorker::OnError(const Napi::Error&) {
+  // Not used: Execute never calls SetError (see failed_); kept for completeness.
+  OnOK();
 }
 
 }  // namespace hlnode

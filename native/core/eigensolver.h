@@ -46,7 +46,15 @@ struct EigenResult {
   std::string driver;                     // the LAPACK routine that ran, e.g. "dsyevd_2stage"
 };
 
-EigenResult solve_symmetric(DenseMatrix& a, const EigenRequest& request, const Control& control);
+/// `vectors_into`, when given, is the n x k column-major matrix the eigenvectors are written to
+/// (k = last - first + 1 for a range, else n); the helper process passes shared memory there.
+EigenResult solve_symmetric(DenseMatrix& a, const EigenRequest& request, const Control& control,
+                            std::unique_ptr<DenseMatrix> vectors_into = nullptr);
+
+/// Columns of the eigenvector matrix solve_symmetric returns for this request.
+inline Index eigenvector_count(Index n, const EigenRequest& request) {
+  return request.first >= 0 ? request.last - request.first + 1 : n;
+}
 
 /// Bytes solve_symmetric allocates besides the input (eigenvectors included).
 double eigen_workspace_bytes(Index n, Dtype dtype, const EigenRequest& request);

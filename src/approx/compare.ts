@@ -14,7 +14,7 @@ import { computeCurvature, LabelledData, setThreads } from '../engine/curvature'
 import { Matrix } from '../engine/matrix';
 import { inputSize, ModelSpec, parameterCount } from '../engine/model';
 import { ProgressCallback } from '../native/binding';
-import { requireInteger, requireOneOf, throwIfAborted, typeError } from '../util/errors';
+import { requireInteger, requireOneOf, throwIfAborted, typeError, orDefault } from '../util/errors';
 import { hutchinsonDiagonal, hutchinsonTrace, hutchPlusPlus } from './hutchinson';
 import { chebyshevMoments, kpm, kpmCdf, kpmDensity, kpmL1Distance } from './kpm';
 import { lanczosEigen } from './lanczos';
@@ -219,11 +219,11 @@ function exactDiagonal(matrix: Matrix): Float64Array {
 
 function checkOptions(options: CompareOptions, N: number) {
   if (typeof options !== 'object' || options === null) throw typeError('options', 'an object', options);
-  const matrix = requireOneOf('options.matrix', options.matrix ?? 'hessian', ['hessian', 'ggn'] as const);
+  const matrix = requireOneOf('options.matrix', orDefault(options.matrix, 'hessian'), ['hessian', 'ggn'] as const);
   const methods = options.methods ?? [...METHOD_NAMES];
   if (!Array.isArray(methods) || methods.length === 0) throw typeError('options.methods', `a non-empty array of ${METHOD_NAMES.join(' | ')}`, methods);
   methods.forEach((m, i) => requireOneOf(`options.methods[${i}]`, m, METHOD_NAMES));
-  const operator = requireOneOf('options.operator', options.operator ?? 'matrix-free', ['matrix-free', 'dense'] as const);
+  const operator = requireOneOf('options.operator', orDefault(options.operator, 'matrix-free'), ['matrix-free', 'dense'] as const);
   const batch = options.batchSize === undefined ? null : requireInteger('options.batchSize', options.batchSize, 1, N);
   const seed = requireInteger('options.seed', options.seed ?? 0, 0);
   if (options.sweep !== undefined && typeof options.sweep !== 'boolean') throw typeError('options.sweep', 'a boolean', options.sweep);

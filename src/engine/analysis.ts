@@ -48,7 +48,7 @@ export async function analyzeNetwork(model: ModelSpec, params: Float64Array, dat
   const start = process.hrtime.bigint();
   const spec = normalizeModel(model);
   const names = options.matrices ?? (['hessian', 'ggn', 'residual', 'gradient_covariance'] as MatrixName[]);
-  const dtype = options.dtype ?? 'float64';
+  const dtype = options.dtype === undefined ? 'float64' : options.dtype;
   const ev = evaluate(spec, params, data);
   const result: Analysis = {
     parameters: parameterCount(spec),

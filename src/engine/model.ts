@@ -9,7 +9,7 @@
  * A sequential model follows its nn.Sequential's state_dict order the same way. Losses: see loss.ts.
  */
 import { RawAnyModel, RawLayer } from '../native/binding';
-import { requireOneOf, typeError, rangeError } from '../util/errors';
+import { requireOneOf, typeError, rangeError, orDefault } from '../util/errors';
 import { sequentialAsMlp } from './convert';
 import { classesOf, Loss, LOSSES, outputCountProblem } from './loss';
 import { inferSequential, isSequential, NormalizedSequential, SequentialSpec, sequentialLayout, shapeText } from './sequential';
@@ -53,8 +53,8 @@ function normalizeMlp(m: Record<string, unknown>, name: string): NormalizedMlp {
     if (typeof v !== 'number') throw typeError(`${name}.layers[${i}]`, 'an integer', v);
     if (!Number.isInteger(v) || v < 1 || v > 1e7) throw rangeError(`${name}.layers[${i}]`, 'an integer >= 1', v);
   });
-  const activation = requireOneOf(`${name}.activation`, m.activation ?? 'relu', ACTIVATIONS);
-  const loss = requireOneOf(`${name}.loss`, m.loss ?? 'cross_entropy', LOSSES);
+  const activation = requireOneOf(`${name}.activation`, orDefault(m.activation, 'relu'), ACTIVATIONS);
+  const loss = requireOneOf(`${name}.loss`, orDefault(m.loss, 'cross_entropy'), LOSSES);
   if (m.bias !== undefined && typeof m.bias !== 'boolean') throw typeError(`${name}.bias`, 'a boolean', m.bias);
   const layers = (m.layers as number[]).slice();
   const problem = outputCountProblem(loss, layers[layers.length - 1]);

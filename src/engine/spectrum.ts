@@ -8,7 +8,7 @@
  * as zero, not negative (on a small trained convnet 196 of 236 "negative" eigenvalues lie below
  * 1e-12). The counts against 0 itself are kept beside, as raw counts.
  */
-import { isFloat64Array, rangeError, requireAllFinite, typeError } from '../util/errors';
+import { isFloat64Array, optionsObject, rangeError, requireAllFinite, requireFiniteNumber, requireInteger, typeError } from '../util/errors';
 
 export interface SpectrumSummaryOptions {
   /** How many of the largest / smallest eigenvalues to list (default 10). */
@@ -104,22 +104,31 @@ export function outliersByLargestRatio(ascending: ArrayLike<number>, window: num
   return best;
 }
 
-export function summarizeSpectrum(values: Float64Array | number[], options: SpectrumSummaryOptions = {}): SpectrumSummary {
+const SUMMARY_KEYS = ['k', 'thresholds', 'outlierThreshold', 'window', 'zeroTolerance', 'negativeTolerance', 'epsilon'];
+
+export function summarizeSpectrum(values: Float64Array | number[], options?: SpectrumSummaryOptions): SpectrumSummary {
   if (!isFloat64Array(values) && !Array.isArray(values)) throw typeError('values', 'a Float64Array or number[]', values);
   const n = values.length;
   if (n === 0) throw rangeError('values', 'a non-empty spectrum', values);
   requireAllFinite('values', values);
   if (!isAscending(values)) throw rangeError('values', 'sorted ascending (as eigen() returns them)', values);
-  const k = Math.min(options.k ?? 10, n);
-  const thresholds = options.thresholds ?? [1e-4, 1e-3];
-  const epsilon = options.epsilon ?? EPSILON.float64;
-  const given = options.zeroTolerance ?? options.negativeTolerance;
-  if (given !== undefined && !(Number.isFinite(given) && given >= 0)) throw rangeError('options.zeroTolerance', 'a finite number >= 0', given);
-  if (!(Number.isFinite(epsilon) && epsilon >= 0)) throw rangeError('options.epsilon', 'a finite number >= 0', epsilon);
+  options = optionsObject('options', options);
+  for (const key of Object.keys(options))
+    if (!SUMMARY_KEYS.includes(key)) throw new RangeError(`options has an unknown key "${key}" (allowed: ${SUMMARY_KEYS.join(', ')})`);
+  const k = Math.min(options.k === undefined ? 10 : requireInteger('options.k', options.k, 1), n);
+  const thresholds = options.thresholds === undefined ? [1e-4, 1e-3] : options.thresholds;
+  if (!Array.isArray(thresholds)) throw typeError('options.thresholds', 'an array of positive numbers', thresholds);
+  thresholds.forEach((t, i) => requireFiniteNumber(`options.thresholds[${i}]`, t, Number.MIN_VALUE));
+  const epsilon = options.epsilon === undefined ? EPSILON.float64 : requireFiniteNumber('options.epsilon', options.epsilon, 0);
+  const given =
+    options.zeroTolerance !== undefined ? requireFiniteNumber('options.zeroTolerance', options.zeroTolerance, 0)
+    : options.negativeTolerance !== undefined ? requireFiniteNumber('options.negativeTolerance', options.negativeTolerance, 0)
+    : undefined;
   const maxAbs = Math.max(Math.abs(values[0]), Math.abs(values[n - 1]));
   const tol = given ?? defaultZeroTolerance(n, maxAbs, epsilon);
   const rule = given !== undefined ? 'given' : `${ZERO_TOLERANCE_RULE} (M = ${n}, epsilon = ${epsilon.toExponential(3)})`;
-  const window = options.window ?? Math.min(n - 1, 200);
+  const window = options.window === undefined ? Math.min(n - 1, 200) : requireInteger('options.window', options.window, 1);
+  if (options.outlierThreshold !== undefined) requireFiniteNumber('options.outlierThreshold', options.outlierThreshold);
   let trace = 0, neg = 0, pos = 0, rawNeg = 0;
   const below = thresholds.map(() => 0);
   for (let i = 0; i < n; i++) {

@@ -11,7 +11,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import { InputError, rangeError, typeError } from '../util/errors';
-import { writeFileAtomic } from './atomic';
+import { pathErrorText, writeFileAtomic } from './atomic';
 
 export type NpyData =
   | Float64Array
@@ -184,5 +184,11 @@ export function writeNpy(file: string, data: NpyData, shape: number[]): void {
 }
 
 export function readNpy(file: string): NpyArray {
-  return decodeNpy(fs.readFileSync(file), file);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (err) {
+    throw new InputError(pathErrorText(err, file));
+  }
+  return decodeNpy(bytes, file);
 }

@@ -7,12 +7,11 @@
  * gives it; zero_tolerance_rule says which), and raw_negative_count / raw_negative_fraction
  * count lambda < 0 beside it.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { Command, Option } from 'commander';
 import { analyzeNetwork } from '../../engine/analysis';
 import { MATRIX_NAMES, MatrixName } from '../../engine/curvature';
-import { writeJsonAtomic } from '../../io/atomic';
+import { ensureWritableDirectory, writeJsonAtomic } from '../../io/atomic';
 import { InputError } from '../../util/errors';
 import { NetworkInputFlags, readNetworkCase } from '../inputs';
 import { progressBar } from '../progress';
@@ -53,9 +52,9 @@ async function run(flags: AnalyzeFlags): Promise<void> {
   }
   for (const key of input.ignoredKeys) process.stderr.write(`hessian-lab: note: ignoring unknown case key "${key}"\n`);
   if (flags.onnx !== undefined) process.stderr.write(`hessian-lab: note: ${flags.onnx}: loss ${input.model.loss} (the file does not hold one; --loss to change it)\n`);
-  fs.mkdirSync(flags.out, { recursive: true });
+  ensureWritableDirectory(flags.out, `--out ${flags.out}`);
   const matrixDir = flags.saveMatrices ? path.join(flags.out, 'matrices') : undefined;
-  if (matrixDir) fs.mkdirSync(matrixDir, { recursive: true });
+  if (matrixDir) ensureWritableDirectory(matrixDir, `--out ${flags.out}`);
   const bar = progressBar('analyze');
   const controller = new AbortController();
   const release = onInterrupt(() => controller.abort());

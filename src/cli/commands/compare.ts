@@ -11,7 +11,7 @@ import { Command, Option } from 'commander';
 import { compareMethods, METHOD_NAMES, MethodName } from '../../approx/compare';
 import { compareFigures } from '../../report/compareFigures';
 import { buildCompareHtml } from '../../report/comparePage';
-import { writeFileAtomic, writeJsonAtomic } from '../../io/atomic';
+import { writeFileAtomic, writeJsonAtomic, ensureWritableDirectory } from '../../io/atomic';
 import { InputError } from '../../util/errors';
 import { progressBar } from '../progress';
 import { onInterrupt } from '../signals';
@@ -53,7 +53,7 @@ async function run(flags: CompareFlags): Promise<void> {
   if (batchSize !== undefined && batchSize > input.data.y.length) throw new InputError(`--batch-size must be at most the ${input.data.y.length} samples; received ${batchSize}`);
   const threads = flags.threads === undefined ? undefined : positiveInteger('--threads', flags.threads);
   for (const key of input.ignoredKeys) process.stderr.write(`hessian-lab: note: ignoring unknown case key "${key}"\n`);
-  fs.mkdirSync(flags.out, { recursive: true });
+  ensureWritableDirectory(flags.out, `--out ${flags.out}`);
   const bar = progressBar('compare');
   const controller = new AbortController();
   const release = onInterrupt(() => controller.abort());
