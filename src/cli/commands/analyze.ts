@@ -2,13 +2,16 @@
  * `hessian-lab analyze`: the exact spectra of H, G, R and C for one network and dataset.
  * Contract (relied on by other tools): writes DIR/analysis.json with `parameters`, `loss`,
  * `gradient_norm`, and for each matrix `eigenvalues` (ascending, all M), `trace`,
- * `negative_fraction`; and `timings` (seconds: assembly.<matrix>, eigensolve.<matrix>, total).
+ * `negative_fraction`, `route` (dense | factor), `r` (the order of the matrix that was eigensolved:
+ * M when dense, the factor route's rank bound otherwise) and `reason` (why that route); and `timings`
+ * (seconds: assembly.<matrix> (the factor route's build), eigensolve.<matrix>, total).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command, Option } from 'commander';
 import { analyzeNetwork } from '../../engine/analysis';
 import { MATRIX_NAMES, MatrixName } from '../../engine/curvature';
+import { Route, ROUTES } from '../../engine/route';
 import { writeJsonAtomic } from '../../io/atomic';
 import { InputError } from '../../util/errors';
 import { NetworkInputFlags, readNetworkCase } from '../inputs';
@@ -21,6 +24,7 @@ interface AnalyzeFlags extends NetworkInputFlags {
   matrices: string;
   saveMatrices?: boolean;
   threads?: string;
+  route: Route;
 }
 
 export function parseMatrixList(list: string): MatrixName[] {
@@ -54,6 +58,7 @@ async function run(flags: AnalyzeFlags): Promise<void> {
       matrices,
       dtype: flags.dtype,
       saveMatricesDir: matrixDir,
+      route: flags.route,
       signal: controller.signal,
       onProgress: (stage, f) => bar.update(stage, f),
     });
@@ -80,6 +85,9 @@ async function run(flags: AnalyzeFlags): Promise<void> {
         fraction_abs_below: s.fractionAbsBelow,
         outliers_largest_gap: s.outliers.largestGap.count,
         driver: m.driver,
+        route: m.route,
+        r: m.rank,
+        reason: m.reason,
       };
     }
     out.timings = a.timings;
@@ -105,6 +113,7 @@ export function register(program: Command): void {
     .addOption(new Option('--dtype <dtype>', 'matrix precision').choices(['float64', 'float32']).default('float64'))
     .option('--matrices <list>', `comma-separated subset of ${MATRIX_NAMES.join(',')}`, MATRIX_NAMES.join(','))
     .option('--save-matrices', 'also write DIR/matrices/<matrix>.npy and eigenvalues_<matrix>.npy')
+    .addOption(new Option('--route <route>', 'dense (assemble M x M), factor (through the factors: rank r << M; piecewise-linear nets for hessian/residual), or auto: the cheaper that fits').choices([...ROUTES]).default('auto'))
     .option('--threads <n>', 'threads for OpenBLAS and the native loops (default: all cores)')
     .action(run);
 }
