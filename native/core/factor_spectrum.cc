@@ -251,10 +251,14 @@ void gram_route(const SequentialNet& net, const ModelSpec& model, const double* 
     });
     flush();
   }
+  // solve_symmetric keeps one triangle and restores the other from it: store K in full.
+  const Index order = K->rows();
+  double* k = K->f64();
+  for (Index i = 0; i < order; ++i)
+    for (Index j = i + 1; j < order; ++j) k[j * order + i] = k[i * order + j];
   control.check();
   result.factor_seconds = seconds_since(t0);
   const auto t1 = std::chrono::steady_clock::now();
-  const Index order = K->rows();
   const Index want = req.vectors < 0 ? order : std::min(req.vectors, order);
   SmallEigen e = small_eigen(*K, want, control);
   K.reset();
