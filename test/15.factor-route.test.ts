@@ -178,6 +178,22 @@ describe('refusals and routing', () => {
   });
 });
 
+describe('long work', () => {
+  it('reports progress and stops on an AbortSignal (AbortError), leaving the addon usable', async () => {
+    const f = fixture({ layers: [200, 30, 10], activation: 'relu', loss: 'cross_entropy' }, 400, 13, 0.8);
+    const controller = new AbortController();
+    const stages: string[] = [];
+    const run = curvatureSpectrum(f.model, f.params, f.data, 'hessian', {
+      route: 'factor', signal: controller.signal,
+      onProgress: (stage) => { stages.push(stage); controller.abort(); },
+    });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect(stages.length).toBeGreaterThan(0);
+    const again = await curvatureSpectrum(f.model, f.params, { X: f.data.X.subarray(0, 2000), y: f.data.y.subarray(0, 10) }, 'gradient_covariance', { route: 'factor' });
+    expect(again.rank).toBe(10);
+  });
+});
+
 describe('analyze --route', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hl-route-'));
   const f = fixture({ layers: [30, 5, 4], activation: 'relu', loss: 'cross_entropy' }, 6, 12, 0.8);
