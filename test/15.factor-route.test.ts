@@ -176,6 +176,21 @@ describe('refusals and routing', () => {
     expect(small.route).toBe('dense');
     expect(() => planRoute(e3, 1000, 'hessian', 'fast' as never)).toThrow(/route/);
   });
+
+  it('auto follows the memory guard: a cap that the dense matrix does not fit sends it through the factors', () => {
+    const mid = normalizeModel({ layers: [784, 4, 10], activation: 'relu', loss: 'cross_entropy' });
+    const free = planRoute(mid, 100, 'hessian');
+    const saved = process.env.HESSIAN_LAB_MEMORY_LIMIT;
+    process.env.HESSIAN_LAB_MEMORY_LIMIT = String(Math.round((free.dense.bytes + free.factor.bytes) / 2 / 0.9));
+    try {
+      expect(free.factor.bytes).toBeLessThan(free.dense.bytes);
+      const capped = planRoute(mid, 100, 'hessian');
+      expect(capped.route).toBe('factor');
+      expect(capped.reason).toMatch(/does not fit/);
+    } finally {
+      if (saved === undefined) delete process.env.HESSIAN_LAB_MEMORY_LIMIT; else process.env.HESSIAN_LAB_MEMORY_LIMIT = saved;
+    }
+  });
 });
 
 describe('long work', () => {

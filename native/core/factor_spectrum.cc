@@ -426,7 +426,8 @@ FactorPlan plan_factor(const ModelSpec& model, Index N, CurvatureKind kind) {
     plan.rank = std::min(n, plan.M);
     const double g = double(plan.rank);
     plan.flops = forward * double(n) + g * g * std::max(double(n), M);
-    plan.bytes = 8.0 * (n <= plan.M ? double(n) * M : kChunkBytes / 8.0) + 8.0 * g * g + kChunkBytes * 2;
+    const double rows = std::min(kChunkBytes, 8.0 * double(n) * M);  // one chunk of factor rows
+    plan.bytes = (n <= plan.M ? 8.0 * double(n) * M : rows) + 8.0 * g * g + rows;
     return plan;
   }
   const std::vector<Range> layers = parameter_layers(*net);
@@ -451,7 +452,9 @@ FactorPlan plan_factor(const ModelSpec& model, Index N, CurvatureKind kind) {
   const double rect = 2.0 * dN * (dMb * dMo + dMo * dMo);
   plan.flops = (hessian ? forward * double(nr) : 0.0) + rect + qr + 2.0 * drb * dMo * double(nr) + drb * drb * double(nr);
   const double r = double(plan.rank);
-  plan.bytes = 8.0 * (dMb * dp + drb * dp + r * r + double(nr) * dMo) + 2 * kChunkBytes +
+  const double rows = std::min(kChunkBytes, 8.0 * double(std::max<Index>(nr, 1)) * M);  // one chunk of factor rows
+  const double residual_block = std::min(kChunkBytes, 8.0 * dMb * dMo);            // one chunk of R_bo
+  plan.bytes = 8.0 * (dMb * dp + drb * dp + r * r + double(nr) * dMo) + rows + residual_block +
                assembly_workspace_bytes(model, N, {kind});
   return plan;
 }
