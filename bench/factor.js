@@ -7,7 +7,7 @@
  * fixed), the measured factor/dense time ratio for H as N, and with it r/M, grows.
  * Env: HL_BENCH_FACTOR_H (default 70), HL_BENCH_FACTOR_N (1000), HL_BENCH_FACTOR_ONLY (comma list
  * of hessian,ggn,residual,gradient_covariance; default all), HL_BENCH_CROSSOVER (0 to skip; default
- * 1), HL_BENCH_CROSSOVER_H (default 8). Parameters are PyTorch's default init (the cost of both
+ * 1), HL_BENCH_CROSSOVER_H (default 8), HL_BENCH_CROSSOVER_N (sample counts, default 40,150,350,550). Parameters are PyTorch's default init (the cost of both
  * routes does not depend on training). Peak RSS: run under /usr/bin/time -v (one matrix per run).
  * `node bench/factor.js` or `await require('./factor.js').run()`.
  */
@@ -41,7 +41,7 @@ async function run() {
   const { curvatureSpectrum, computeCurvature, planRoute, normalizeModel, parameterCount } = dist();
   const b = addon();
   const h = Number(process.env.HL_BENCH_FACTOR_H || 70), N = Number(process.env.HL_BENCH_FACTOR_N || 1000);
-  const only = (process.env.HL_BENCH_FACTOR_ONLY || 'hessian,ggn,residual,gradient_covariance').split(',');
+  const only = (process.env.HL_BENCH_FACTOR_ONLY ?? 'hessian,ggn,residual,gradient_covariance').split(',').filter(Boolean);
   const g = 2000;
   const gemmRate = (2 * g ** 3) / b.benchmarkGemm(g, g, g);
   const eig = await eigenSecondsPerN3(3000);
@@ -63,7 +63,8 @@ async function run() {
   }
   if (process.env.HL_BENCH_CROSSOVER === '0') return;
   const hc = Number(process.env.HL_BENCH_CROSSOVER_H || 8);
-  for (const n of [40, 150, 350, 550]) {
+  const Ns = (process.env.HL_BENCH_CROSSOVER_N || '40,150,350,550').split(',').map(Number);
+  for (const n of Ns) {
     const x = e3(hc, n, 2);
     const Mx = parameterCount(x.model);
     const [tf, f] = await seconds(() => curvatureSpectrum(x.model, x.params, x.data, 'hessian', { route: 'factor' }));

@@ -11,6 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { mnistSubset } from '../src/data';
 import { computeCurvature, curvatureSpectrum, initialParameters, ModelSpec, parameterCount, planRoute, normalizeModel, LabelledData, MatrixName } from '../src';
+import { binding } from '../src/native/binding';
 import { runCli } from './helpers/cli';
 import { fixture, lcg } from './helpers/fixtures';
 
@@ -190,6 +191,22 @@ describe('refusals and routing', () => {
     } finally {
       if (saved === undefined) delete process.env.HESSIAN_LAB_MEMORY_LIMIT; else process.env.HESSIAN_LAB_MEMORY_LIMIT = saved;
     }
+  });
+});
+
+describe('raw binding: bad input is an error, never a crash', () => {
+  const f = fixture({ layers: [5, 4, 3], activation: 'relu', loss: 'cross_entropy' }, 6, 14, 0.8);
+  const raw = { layers: [5, 4, 3], activation: 'relu', loss: 'cross_entropy', bias: true };
+  it.each([
+    ['N = 0', () => binding().factorPlan(raw, 0, 'hessian'), /N must be/],
+    ['N huge', () => binding().factorPlan(raw, 1e300, 'hessian'), /N must be/],
+    ['unknown kind', () => binding().factorPlan(raw, 10, 'fisher' as never), /kind must be/],
+    ['options null', () => binding().factorSpectrum(raw, f.params, f.data.X, f.data.y, null as never), /options/],
+    ['vectors −5', () => binding().factorSpectrum(raw, f.params, f.data.X, f.data.y, { kind: 'ggn', vectors: -5 }), /vectors/],
+    ['params too short', () => binding().factorSpectrum(raw, f.params.subarray(1), f.data.X, f.data.y, { kind: 'ggn' }), /params/],
+    ['NaN in X', () => binding().factorSpectrum(raw, f.params, new Float64Array(f.data.X).fill(NaN, 3, 4), f.data.y, { kind: 'ggn' }), /finite/],
+  ] as [string, () => unknown, RegExp][])('%s', (_name, call, message) => {
+    expect(call).toThrow(message);
   });
 });
 

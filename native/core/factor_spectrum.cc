@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -412,7 +414,8 @@ void subspace_route(const SequentialNet& net, const ModelSpec& model, const doub
 }  // namespace
 
 FactorPlan plan_factor(const ModelSpec& model, Index N, CurvatureKind kind) {
-  require(N >= 1, "N must be >= 1; received " + std::to_string(N));
+  require(N >= 1 && N <= std::numeric_limits<std::int32_t>::max(),
+          "N must be in [1, 2^31 - 1] (labels are int32); received " + std::to_string(N));
   const auto net = sequential_form(model);
   FactorPlan plan;
   const double M = double(net->param_count());
