@@ -5,6 +5,8 @@ export * from './engine/modelSummary';
 export * from './engine/curvature';
 export * from './engine/matrix';
 export * from './engine/spectrum';
+export * from './engine/curvatureSpectrum';
+export * from './engine/route';
 export { availableMemoryBytes, formatBytes } from './engine/memory';
 export { AbortError, InputError } from './util/errors';
 export * from './train';

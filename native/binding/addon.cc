@@ -10,6 +10,7 @@
 #include "addon_data.h"
 #include "cancel_token_wrap.h"
 #include "curvature_functions.h"
+#include "factor_functions.h"
 #include "js_convert.h"
 #include "js_errors.h"
 #include "matrix_wrap.h"
@@ -82,6 +83,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("dsyevdWorkspaceQuery", Napi::Function::New<DsyevdWorkspaceQuery>(env, "dsyevdWorkspaceQuery"));
   exports.Set("curvatureProducts", Napi::Function::New<CurvatureProducts>(env, "curvatureProducts"));
   exports.Set("productsWorkspaceBytes", Napi::Function::New<ProductsWorkspaceBytes>(env, "productsWorkspaceBytes"));
+  exports.Set("factorSpectrum", Napi::Function::New<FactorSpectrum>(env, "factorSpectrum"));
+  exports.Set("factorPlan", Napi::Function::New<FactorPlan>(env, "factorPlan"));
   exports.Set("trainSegment", Napi::Function::New<TrainSegment>(env, "trainSegment"));
   exports.Set("trainMany", Napi::Function::New<TrainMany>(env, "trainMany"));
   exports.Set("evaluateMany", Napi::Function::New<EvaluateMany>(env, "evaluateMany"));

@@ -383,7 +383,12 @@ void seq_forward(const SequentialNet& net, const double* params, const DataView&
     total += pass.losses[static_cast<size_t>(t)];
   }
   pass.loss = total / static_cast<double>(count);
-  if (!backward) return;
+  if (backward) seq_backward(net, params, pass);
+}
+
+void seq_backward(const SequentialNet& net, const double* params, SeqPass& pass) {
+  const Index D = net.depth(), count = pass.rows;
+  std::vector<double> scratch;
   // Deltas down to the first parameter layer's output (nothing below it needs them).
   Index first = 0;
   while (!net.layer(first).has_params()) ++first;

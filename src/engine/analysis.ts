@@ -3,13 +3,17 @@
  * requested curvature matrix its full spectrum, trace and negative fraction, with timings.
  * Matrices are assembled and solved one at a time (peak memory: one M x M matrix plus the
  * eigensolver's workspace), so each assembly time is that matrix's own and H is formed by its own
- * recursion. The `analyze` CLI and the `reproduce` experiments both call this.
+ * recursion. Each matrix goes by the dense or the factor route (`route`, ./route.ts; auto by
+ * default), and the analysis records which, the order r that was eigensolved, and why. The
+ * `analyze` CLI and the `reproduce` experiments both call this.
  */
 import * as path from 'path';
 import { ProgressCallback } from '../native/binding';
 import { writeNpy } from '../io/npy';
-import { computeCurvature, evaluate, LabelledData, MatrixName } from './curvature';
-import { Dtype } from './matrix';
+import { evaluate, LabelledData, MatrixName } from './curvature';
+import { curvatureSpectrum } from './curvatureSpectrum';
+import { Dtype, Matrix } from './matrix';
+import { Route } from './route';
 import { ModelSpec, normalizeModel, parameterCount } from './model';
 import { EPSILON, summarizeSpectrum, SpectrumSummary, SpectrumSummaryOptions } from './spectrum';
 
@@ -21,6 +25,10 @@ export interface MatrixAnalysis {
   negative_fraction: number;
   summary: SpectrumSummary;
   driver: string;
+  /** The route that computed it, the order r of the matrix that was eigensolved (M when dense), and why. */
+  route: 'dense' | 'factor';
+  rank: number;
+  reason: string;
 }
 
 export interface Analysis {
@@ -39,6 +47,8 @@ export interface AnalysisOptions {
   /** Write <dir>/<matrix>.npy for each matrix and eigenvalues_<matrix>.npy. */
   saveMatricesDir?: string;
   summary?: SpectrumSummaryOptions;
+  /** auto (default) | dense | factor: see ./route.ts. Saving matrices needs them dense. */
+  route?: Route;
   signal?: AbortSignal;
   /** Called with (stage, fraction) where stage names the matrix and step. */
   onProgress?: ProgressCallback;
@@ -61,25 +71,23 @@ export async function analyzeNetwork(model: ModelSpec, params: Float64Array, dat
   };
   for (const [i, name] of names.entries()) {
     const report = (step: string, f: number) => options.onProgress?.(`${name}: ${step}`, (i + f) / names.length);
-    const assembled = await computeCurvature(spec, params, data, {
-      matrices: [name],
+    if (options.saveMatricesDir && options.route === 'factor') throw new RangeError("saving matrices needs them dense: drop route 'factor' or the matrices directory");
+    const spectrum = await curvatureSpectrum(spec, params, data, name, {
+      route: options.route ?? 'auto',
       dtype,
       signal: options.signal,
-      onProgress: (_stage, f) => report('assembly', 0.5 * f),
+      denseBecause: options.saveMatricesDir ? 'the matrices are saved (.npy), which needs them dense' : undefined,
+      onProgress: (stage, f) => report(stage, f),
+      ...(options.saveMatricesDir ? { keepMatrix: async (m: Matrix) => m.saveNpy(path.join(options.saveMatricesDir!, `${name}.npy`)) } : {}),
     });
-    const matrix = assembled.matrices[name]!;
-    try {
-      result.timings.assembly[name] = assembled.seconds;
-      if (options.saveMatricesDir) await matrix.saveNpy(path.join(options.saveMatricesDir, `${name}.npy`));
-      const eig = await matrix.eigen({ signal: options.signal, onProgress: (_stage, f) => report('eigensolve', 0.5 + 0.5 * f) });
-      result.timings.eigensolve[name] = eig.seconds;
-      // The default zero tolerance uses the unit roundoff of the precision the matrix was stored in.
-      const summary = summarizeSpectrum(eig.values, { epsilon: EPSILON[dtype], ...options.summary });
-      result.matrices[name] = { eigenvalues: eig.values, trace: summary.trace, negative_fraction: summary.negativeFraction, summary, driver: eig.driver };
-      if (options.saveMatricesDir) writeNpy(path.join(options.saveMatricesDir, `eigenvalues_${name}.npy`), eig.values, [eig.values.length]);
-    } finally {
-      matrix.dispose();
-    }
+    result.timings.assembly[name] = spectrum.seconds.build;
+    result.timings.eigensolve[name] = spectrum.seconds.eigensolve;
+    const summary = summarizeSpectrum(spectrum.values, { epsilon: EPSILON[dtype], ...options.summary });
+    result.matrices[name] = {
+      eigenvalues: spectrum.values, trace: summary.trace, negative_fraction: summary.negativeFraction, summary, driver: spectrum.driver,
+      route: spectrum.route, rank: spectrum.rank, reason: spectrum.reason,
+    };
+    if (options.saveMatricesDir) writeNpy(path.join(options.saveMatricesDir, `eigenvalues_${name}.npy`), spectrum.values, [spectrum.values.length]);
   }
   result.timings.total = Number(process.hrtime.bigint() - start) / 1e9;
   return result;

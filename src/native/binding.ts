@@ -66,6 +66,32 @@ export interface RawMatrix {
   dispose(): void;
 }
 
+/** What the factor route would do (native/core/factor_spectrum.h, FactorPlan). */
+export interface RawFactorPlan {
+  supported: boolean;
+  refusal: string;
+  M: number;
+  N: number;
+  lossRank: number;
+  rank: number;
+  largestBegin: number;
+  largestEnd: number;
+  basisColumns: number;
+  flops: number;
+  bytes: number;
+}
+
+export interface RawFactorResult {
+  values: Float64Array;
+  rank: number;
+  driver: string;
+  vectors?: RawMatrix;
+  vectorIndex: Float64Array;
+  factorSeconds: number;
+  eigenSeconds: number;
+  plan: RawFactorPlan;
+}
+
 export interface RawAssembleOptions {
   kinds: RawKind[];
   dtype?: RawDtype;
@@ -187,6 +213,17 @@ export interface RawBinding {
     onProgress?: ProgressCallback,
   ): Promise<Float64Array>;
   productsWorkspaceBytes(model: RawAnyModel, B: number, count: number): number;
+  /** The factor route (native/core/factor_spectrum.h): all M eigenvalues without the M x M matrix. */
+  factorSpectrum(
+    model: RawAnyModel,
+    params: Float64Array,
+    X: Float64Array,
+    y: Int32Array,
+    options: { kind: RawKind; vectors?: number },
+    token?: RawCancelToken,
+    onProgress?: ProgressCallback,
+  ): Promise<RawFactorResult>;
+  factorPlan(model: RawAnyModel, N: number, kind: RawKind): RawFactorPlan;
   eigenWorkspaceBytes(n: number, dtype: RawDtype, options: { vectors?: boolean; first?: number; last?: number }): number;
   dsyevdWorkspaceQuery(n: number): number;
   benchmarkGemm(m: number, n: number, k: number): number;

@@ -2,7 +2,9 @@
  * `hessian-lab analyze`: the exact spectra of H, G, R and C for one network and dataset.
  * Contract (relied on by other tools): writes DIR/analysis.json with `parameters`, `loss`,
  * `gradient_norm`, and for each matrix `eigenvalues` (ascending, all M), `trace`,
- * `negative_fraction`; and `timings` (seconds: assembly.<matrix>, eigensolve.<matrix>, total).
+ * `negative_fraction`, `route` (dense | factor), `r` (the order of the matrix that was eigensolved:
+ * M when dense, the factor route's rank bound otherwise) and `reason` (why that route); and `timings`
+ * (seconds: assembly.<matrix> (the factor route's build), eigensolve.<matrix>, total).
  * negative_fraction counts lambda < -zero_tolerance (M * epsilon * max|lambda| unless --zero-tol
  * gives it; zero_tolerance_rule says which), and raw_negative_count / raw_negative_fraction
  * count lambda < 0 beside it.
@@ -11,6 +13,7 @@ import * as path from 'path';
 import { Command, Option } from 'commander';
 import { analyzeNetwork } from '../../engine/analysis';
 import { MATRIX_NAMES, MatrixName } from '../../engine/curvature';
+import { Route, ROUTES } from '../../engine/route';
 import { ensureWritableDirectory, writeJsonAtomic } from '../../io/atomic';
 import { InputError } from '../../util/errors';
 import { NetworkInputFlags, readNetworkCase } from '../inputs';
@@ -24,6 +27,7 @@ interface AnalyzeFlags extends NetworkInputFlags {
   saveMatrices?: boolean;
   threads?: string;
   zeroTol?: string;
+  route: Route;
 }
 
 export function parseMatrixList(list: string): MatrixName[] {
@@ -64,6 +68,7 @@ async function run(flags: AnalyzeFlags): Promise<void> {
       dtype: flags.dtype,
       saveMatricesDir: matrixDir,
       summary: zeroTolerance === undefined ? undefined : { zeroTolerance },
+      route: flags.route,
       signal: controller.signal,
       onProgress: (stage, f) => bar.update(stage, f),
     });
@@ -95,6 +100,9 @@ async function run(flags: AnalyzeFlags): Promise<void> {
         fraction_abs_below: s.fractionAbsBelow,
         outliers_largest_gap: s.outliers.largestGap.count,
         driver: m.driver,
+        route: m.route,
+        r: m.rank,
+        reason: m.reason,
       };
     }
     out.timings = a.timings;
@@ -123,6 +131,7 @@ export function register(program: Command): void {
     .option('--matrices <list>', `comma-separated subset of ${MATRIX_NAMES.join(',')}`, MATRIX_NAMES.join(','))
     .option('--save-matrices', 'also write DIR/matrices/<matrix>.npy and eigenvalues_<matrix>.npy')
     .option('--zero-tol <x>', 'eigenvalues with |lambda| <= x count as zero, not negative (default M * epsilon * max|lambda|)')
+    .addOption(new Option('--route <route>', 'dense (assemble M x M), factor (through the factors: rank r << M; piecewise-linear nets for hessian/residual), or auto: the cheaper that fits').choices([...ROUTES]).default('auto'))
     .option('--threads <n>', 'threads for OpenBLAS and the native loops (default: all cores)')
     .action(run);
 }
