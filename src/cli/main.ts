@@ -31,7 +31,8 @@ export function buildProgram(): Command {
 
 /** Errors that are the user's to fix: one line, exit code 2. */
 export function isUserError(err: unknown): boolean {
-  return err instanceof InputError || err instanceof TypeError || err instanceof RangeError || (err as { code?: string })?.code === 'ENOENT';
+  return err instanceof InputError || err instanceof TypeError || err instanceof RangeError || (err as { code?: string })?.code === 'ENOENT'
+    || (err as { code?: string })?.code === 'ERR_DISTRIBUTED_JOB';
 }
 
 export async function main(argv: string[]): Promise<number> {
