@@ -4,6 +4,7 @@ export * from './engine/modelSummary';
 export * from './engine/curvature';
 export * from './engine/matrix';
 export * from './engine/spectrum';
+export * from './engine/distributed';
 export { availableMemoryBytes, formatBytes } from './engine/memory';
 export { AbortError, InputError } from './util/errors';
 export * from './train';

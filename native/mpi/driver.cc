@@ -96,6 +96,8 @@ Args parse_args(int argc, char** argv) {
     else if (f == "--test-fault-rank") a.fault_rank = static_cast<int>(integer(i, 0, 1 << 22));
     else throw std::runtime_error("unknown option " + f);
   }
+  // Test hook for the failure tests (test/90): one rank passes an illegal LWORK to ScaLAPACK.
+  if (const char* fault = std::getenv("HESSIAN_LAB_MPI_TEST_FAULT_RANK")) a.fault_rank = std::atoi(fault);
   if (a.input.empty()) throw std::runtime_error("--input DIR is required");
   if (!a.plan && a.out.empty()) throw std::runtime_error("--out DIR is required");
   if (a.matrices.empty()) throw std::runtime_error("--matrices must name at least one matrix");
@@ -297,7 +299,7 @@ int run(const Args& args) {
 
 // ScaLAPACK calls this on an illegal argument. Its own version prints and returns, leaving the
 // other ranks in a collective forever; ours ends the whole job with one line.
-extern "C" void pxerbla_(const int* /*ictxt*/, const char* srname, const int* info, std::size_t srname_len) {
+extern "C" __attribute__((visibility("default"))) void pxerbla_(const int* /*ictxt*/, const char* srname, const int* info, std::size_t srname_len) {
   std::string name(srname, strnlen(srname, srname_len));
   while (!name.empty() && name.back() == ' ') name.pop_back();
   die("ScaLAPACK " + name + ": parameter " + std::to_string(*info) + " had an illegal value");

@@ -90,6 +90,8 @@ export interface DistributedSpectraOptions {
   vectors?: boolean;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
+  /** Called as each rank starts (its process id on its host): for monitoring. */
+  onRank?: (rank: number, pid: number, host: string) => void;
 }
 
 /** A distributed job that failed (driver error, killed rank, mpirun failure): one line. */
@@ -208,21 +210,41 @@ function mpirunCommand(d: DistributedOptions, driverArgs: string[]): string[] {
   return args;
 }
 
-function alive(pid: number): boolean {
+/**
+ * Processes of the session `sid` (Linux /proc). mpirun runs as a session leader (spawned detached)
+ * and OpenMPI puts each local rank in a process group of its own, so the session, not the group,
+ * is what holds every local process of the job.
+ */
+export function sessionProcesses(sid: number): number[] {
+  const out: number[] = [];
+  let entries: string[];
   try {
-    process.kill(pid, 0);
-    return true;
+    entries = fs.readdirSync('/proc');
   } catch {
-    return false;
+    return out;
   }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[3]) === sid && fields[0] !== 'Z') out.push(Number(e));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
 }
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+/** Sends `signal` to mpirun's whole session (every local rank included). */
+function killSession(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    /* the group is gone */
+  for (const pid of [child.pid, ...sessionProcesses(child.pid)]) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* gone */
+    }
   }
 }
 
@@ -237,31 +259,25 @@ function failureLine(stderr: string, code: number | null, signal: NodeJS.Signals
   return `MPI job failed (mpirun exit ${code ?? signal}): ${first ?? 'no message'}`;
 }
 
-interface LaunchResult {
-  rankPids: number[];
-}
 
 /** Runs mpirun in its own process group; resolves when it exits with 0. */
-function launch(d: DistributedOptions, driverArgs: string[], signal: AbortSignal | undefined, onLine: (line: string) => void): Promise<LaunchResult> {
+function launch(d: DistributedOptions, driverArgs: string[], signal: AbortSignal | undefined, onLine: (line: string) => void): Promise<void> {
   const mpirun = mpirunPath();
   if (!mpirun) throw new DistributedJobError('mpirun was not found on PATH');
   return new Promise((resolve, reject) => {
-    const child = spawn(mpirun, mpirunCommand(d, driverArgs), { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const rankPids: number[] = [];
+    const child = spawn(mpirun, mpirunCommand(d, driverArgs), { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
     let stderr = '';
     let outBuf = '';
     let failure: string | null = null;
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
     let timeout: NodeJS.Timeout | undefined;
-    // Ends the whole group: SIGTERM now (mpirun forwards it to every rank), SIGKILL after the grace.
+    // Ends the whole job: SIGTERM to mpirun (it forwards it to every rank, remote ones too) and
+    // the local ranks now, SIGKILL to whatever of the session is left after the grace.
     const endGroup = () => {
       if (killTimer) return;
-      killGroup(child, 'SIGTERM');
-      killTimer = setTimeout(() => {
-        killGroup(child, 'SIGKILL');
-        for (const pid of rankPids) if (alive(pid)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-      }, GRACE_SECONDS * 1000);
+      killSession(child, 'SIGTERM');
+      killTimer = setTimeout(() => killSession(child, 'SIGKILL'), GRACE_SECONDS * 1000);
     };
     const onAbort = () => {
       aborted = true;
@@ -281,8 +297,6 @@ function launch(d: DistributedOptions, driverArgs: string[], signal: AbortSignal
       while ((nl = outBuf.indexOf('\n')) >= 0) {
         const line = outBuf.slice(0, nl).trim();
         outBuf = outBuf.slice(nl + 1);
-        const rank = /^@rank (\d+) (\d+) /.exec(line + ' ');
-        if (rank) rankPids.push(Number(rank[2]));
         onLine(line);
       }
     });
@@ -298,14 +312,13 @@ function launch(d: DistributedOptions, driverArgs: string[], signal: AbortSignal
     });
     child.on('error', (err) => reject(new DistributedJobError(`could not start mpirun: ${err.message}`)));
     child.on('exit', (code, sig) => {
-      // Whatever mpirun did, no rank of ours may outlive it.
-      killGroup(child, 'SIGKILL');
-      for (const pid of rankPids) if (alive(pid)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      // Whatever mpirun did, no local rank of ours may outlive it.
+      if (child.pid !== undefined) for (const pid of sessionProcesses(child.pid)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
       clearTimeout(killTimer);
       clearTimeout(timeout);
       signal?.removeEventListener('abort', onAbort);
       if (aborted) return reject(new AbortError());
-      if (code === 0 && failure === null) return resolve({ rankPids });
+      if (code === 0 && failure === null) return resolve();
       reject(new DistributedJobError(failure ?? failureLine(stderr, code, sig)));
     });
   });
@@ -357,6 +370,8 @@ export async function distributedSpectra(model: ModelSpec, params: Float64Array,
     if (plan.empty_rank) throw new RangeError(`distributed.ranks: M = ${plan.M} in blocks of ${plan.block} leaves a rank of the ${plan.grid[0]} x ${plan.grid[1]} grid without data`);
     const stageCount = matrices.length;
     await launch(distributed, [...planArgs(inputDir, distributed, matrices, vectors), '--out', outDir], options.signal, (line) => {
+      const r = /^@rank (\d+) (\d+) (\S+)/.exec(line);
+      if (r) options.onRank?.(Number(r[1]), Number(r[2]), r[3]);
       const p = /^@progress (\S+) (\S+) ([0-9.]+)$/.exec(line);
       if (!p || !options.onProgress) return;
       const i = matrices.indexOf(p[1] as MatrixName);
