@@ -111,7 +111,7 @@ AssemblyTimes assemble_lower(const Problem& problem, const std::string& kind, co
 }
 
 std::string solve(DistributedMatrix& A, DistributedMatrix* Z, const Context& grid, std::vector<double>& values,
-                  int fault_rank) {
+                  int fault_rank, I64& lwork_used) {
   int rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   const int n = to_int(A.n, "n"), one = 1, query = -1;
@@ -137,6 +137,7 @@ std::string solve(DistributedMatrix& A, DistributedMatrix* Z, const Context& gri
   const I64 mine = vectors ? pdsyevd_lwork(A.n, A.nb, np, nq) : pdsyev_values_lwork(A.n, A.nb, np);
   const I64 lwork64 = std::max<I64>(mine, static_cast<I64>(work_query) + 1);
   int lwork = to_int(lwork64, "LWORK");
+  lwork_used = lwork64;
   const int liwork = vectors ? to_int(std::max<I64>(pdsyevd_liwork(A.n, grid.cols), iwork_query), "LIWORK") : 0;
   std::vector<double> work = allocate(lwork, "the eigensolver workspace");
   std::vector<int> iwork(size_t(std::max(liwork, 1)));

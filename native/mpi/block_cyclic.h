@@ -56,8 +56,10 @@ AssemblyTimes assemble_lower(const Problem& problem, const std::string& kind, co
                              DistributedMatrix& A, const std::function<void(double)>& progress);
 
 /// Eigenvalues (ascending, on every rank). With `Z` non-null, eigenvectors into Z (same layout as A).
-/// A is overwritten. Returns the ScaLAPACK routine's name. Throws on INFO != 0 on any rank.
-std::string solve(DistributedMatrix& A, DistributedMatrix* Z, const Context& grid, std::vector<double>& values, int fault_rank);
+/// A is overwritten. Returns the ScaLAPACK routine's name and sets lwork to the LWORK passed (this
+/// rank's). Throws on INFO != 0 on any rank.
+std::string solve(DistributedMatrix& A, DistributedMatrix* Z, const Context& grid, std::vector<double>& values,
+                  int fault_rank, I64& lwork);
 
 /// Writes Z (M x M, eigenvector j in column j) as a Fortran-order .npy on rank 0, moving column
 /// panels of at most `panel_bytes` to rank 0 with pdgemr2d.

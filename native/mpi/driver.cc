@@ -155,6 +155,7 @@ int run_plan(const Args& args) {
 
 struct KindTimes {
   double core = 0, redistribute = 0, solve = 0, vectors = 0;
+  I64 lwork = 0;  // rank 0's
 };
 
 int run(const Args& args) {
@@ -230,7 +231,7 @@ int run(const Args& args) {
     std::vector<double> values;
     DistributedMatrix Z;
     if (args.vectors) Z = make_matrix(M, args.block, grid);
-    drivers.push_back(solve(A, args.vectors ? &Z : nullptr, grid, values, args.fault_rank));
+    drivers.push_back(solve(A, args.vectors ? &Z : nullptr, grid, values, args.fault_rank, times[k].lwork));
     times[k].solve = MPI_Wtime() - start;
     say("eigensolve", 1);
     A.local = std::vector<double>();
@@ -272,7 +273,7 @@ int run(const Args& args) {
       s << (k ? "," : "") << "\"" << args.matrices[k] << "\":{\"driver\":\"" << drivers[k]
         << "\",\"assembly_seconds\":" << core + redistribute << ",\"core_seconds\":" << core
         << ",\"redistribute_seconds\":" << redistribute << ",\"eigensolve_seconds\":" << solve_s
-        << ",\"vectors_write_seconds\":" << vec << ",\"eigenvalues\":\"eigenvalues_" << args.matrices[k] << ".npy\""
+        << ",\"vectors_write_seconds\":" << vec << ",\"lwork\":" << times[k].lwork << ",\"eigenvalues\":\"eigenvalues_" << args.matrices[k] << ".npy\""
         << (args.vectors ? ",\"eigenvectors\":\"eigenvectors_" + args.matrices[k] + ".npy\"" : "") << "}";
     }
     s << "},\"per_rank\":[";
