@@ -1,6 +1,8 @@
 # node-gyp build of the same sources as CMakeLists.txt (the primary build, via cmake-js): the addon
 # and the eigensolver helper process (native/helper), which must sit next to it.
 # CI proves that this one builds and loads too. Sources are globbed the same way.
+# The optional MPI driver (native/mpi/, analyze --ranks) is built by CMakeLists.txt only: the addon
+# does not need it, and node-gyp does not build it.
 {
   "targets": [
     {

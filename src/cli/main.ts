@@ -34,7 +34,7 @@ export function buildProgram(): Command {
 /** Errors that are the user's to fix: one line, exit code 2 (a file-system error is about a path the user gave). */
 export function isUserError(err: unknown): boolean {
   const code = (err as { code?: string })?.code;
-  return err instanceof InputError || err instanceof TypeError || err instanceof RangeError || code === 'ENOENT' || code === ADDON_LOAD_ERROR || isPathError(err);
+  return err instanceof InputError || err instanceof TypeError || err instanceof RangeError || code === 'ENOENT' || code === ADDON_LOAD_ERROR || code === 'ERR_DISTRIBUTED_JOB' || isPathError(err);
 }
 
 function isPathError(err: unknown): boolean {

@@ -12,6 +12,7 @@ import { ProgressCallback } from '../native/binding';
 import { writeNpy } from '../io/npy';
 import { evaluate, LabelledData, MatrixName } from './curvature';
 import { curvatureSpectrum } from './curvatureSpectrum';
+import { distributedPlan, DistributedOptions, DistributedRankInfo, distributedSpectra } from './distributed';
 import { Dtype, Matrix } from './matrix';
 import { Route } from './route';
 import { ModelSpec, normalizeModel, parameterCount } from './model';
@@ -39,6 +40,8 @@ export interface Analysis {
   dtype: Dtype;
   matrices: Partial<Record<MatrixName, MatrixAnalysis>>;
   timings: { assembly: Partial<Record<MatrixName, number>>; eigensolve: Partial<Record<MatrixName, number>>; total: number };
+  /** Set when the spectra came from MPI ranks (options.distributed). */
+  distributed?: { ranks: number; grid: [number, number]; block: number; perRank: DistributedRankInfo[] };
 }
 
 export interface AnalysisOptions {
@@ -52,13 +55,27 @@ export interface AnalysisOptions {
   signal?: AbortSignal;
   /** Called with (stage, fraction) where stage names the matrix and step. */
   onProgress?: ProgressCallback;
+  /**
+   * Assemble and solve over MPI ranks with ScaLAPACK (src/engine/distributed.ts): same results,
+   * float64 only, no saveMatricesDir (the matrix never exists on one machine). Problems too
+   * small for every rank to hold data run single-process, with a note through onNote.
+   */
+  distributed?: DistributedOptions;
 }
 
 export async function analyzeNetwork(model: ModelSpec, params: Float64Array, data: LabelledData, options: AnalysisOptions = {}): Promise<Analysis> {
   const start = process.hrtime.bigint();
   const spec = normalizeModel(model);
   const names = options.matrices ?? (['hessian', 'ggn', 'residual', 'gradient_covariance'] as MatrixName[]);
-  const dtype = options.dtype === undefined ? 'float64' : options.dtype;
+  const dtype = options.dtype ?? 'float64';
+  if (options.distributed !== undefined) {
+    if (dtype !== 'float64') throw new RangeError(`options.dtype must be float64 with options.distributed (ScaLAPACK's pdsyev is double precision); received ${dtype}`);
+    if (options.route === 'factor') throw new RangeError("options.route 'factor' cannot be used with options.distributed: the MPI path assembles the dense matrix (use route 'auto' or 'dense')");
+    if (options.saveMatricesDir !== undefined) throw new RangeError('options.saveMatricesDir cannot be used with options.distributed: the matrix is never gathered on one machine');
+    const plan = distributedPlan(spec, params, data, options.distributed, { matrices: names });
+    if (!plan.empty_rank) return analyzeDistributed(spec, params, data, names, options, start);
+    options.distributed.onNote?.(`M = ${plan.M} is too small for ${plan.ranks} ranks (a rank of the ${plan.grid[0]} x ${plan.grid[1]} grid would hold no ${plan.block} x ${plan.block} block): running single-process`);
+  }
   const ev = evaluate(spec, params, data);
   const result: Analysis = {
     parameters: parameterCount(spec),
@@ -88,6 +105,34 @@ export async function analyzeNetwork(model: ModelSpec, params: Float64Array, dat
       route: spectrum.route, rank: spectrum.rank, reason: spectrum.reason,
     };
     if (options.saveMatricesDir) writeNpy(path.join(options.saveMatricesDir, `eigenvalues_${name}.npy`), spectrum.values, [spectrum.values.length]);
+  }
+  result.timings.total = Number(process.hrtime.bigint() - start) / 1e9;
+  return result;
+}
+
+async function analyzeDistributed(spec: ModelSpec, params: Float64Array, data: LabelledData, names: MatrixName[], options: AnalysisOptions,
+  start: bigint): Promise<Analysis> {
+  const ev = evaluate(spec, params, data);
+  const run = await distributedSpectra(spec, params, data, options.distributed!, { matrices: names, signal: options.signal, onProgress: options.onProgress });
+  const result: Analysis = {
+    parameters: parameterCount(spec),
+    samples: data.y.length,
+    loss: ev.loss,
+    gradient_norm: ev.gradientNorm,
+    dtype: 'float64',
+    matrices: {},
+    timings: { assembly: {}, eigensolve: {}, total: 0 },
+    distributed: { ranks: run.plan.ranks, grid: run.plan.grid, block: run.plan.block, perRank: run.perRank },
+  };
+  for (const name of names) {
+    const m = run.matrices[name]!;
+    const summary = summarizeSpectrum(m.eigenvalues, { epsilon: EPSILON.float64, ...options.summary });
+    result.matrices[name] = {
+      eigenvalues: m.eigenvalues, trace: summary.trace, negative_fraction: summary.negativeFraction, summary, driver: m.driver,
+      route: 'dense', rank: m.eigenvalues.length, reason: `dense over ${run.plan.ranks} MPI ranks (ScaLAPACK ${m.driver})`,
+    };
+    result.timings.assembly[name] = m.assemblySeconds;
+    result.timings.eigensolve[name] = m.eigensolveSeconds;
   }
   result.timings.total = Number(process.hrtime.bigint() - start) / 1e9;
   return result;

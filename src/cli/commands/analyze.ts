@@ -9,10 +9,12 @@
  * gives it; zero_tolerance_rule says which), and raw_negative_count / raw_negative_fraction
  * count lambda < 0 beside it.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { Command, Option } from 'commander';
 import { analyzeNetwork } from '../../engine/analysis';
 import { MATRIX_NAMES, MatrixName } from '../../engine/curvature';
+import { DistributedOptions, splitArgs } from '../../engine/distributed';
 import { Route, ROUTES } from '../../engine/route';
 import { ensureWritableDirectory, writeJsonAtomic } from '../../io/atomic';
 import { InputError } from '../../util/errors';
@@ -28,6 +30,9 @@ interface AnalyzeFlags extends NetworkInputFlags {
   threads?: string;
   zeroTol?: string;
   route: Route;
+  ranks?: string;
+  hostfile?: string;
+  mpirun?: string;
 }
 
 export function parseMatrixList(list: string): MatrixName[] {
@@ -59,6 +64,7 @@ async function run(flags: AnalyzeFlags): Promise<void> {
   ensureWritableDirectory(flags.out, `--out ${flags.out}`);
   const matrixDir = flags.saveMatrices ? path.join(flags.out, 'matrices') : undefined;
   if (matrixDir) ensureWritableDirectory(matrixDir, `--out ${flags.out}`);
+  const distributed = distributedFlags(flags);
   const bar = progressBar('analyze');
   const controller = new AbortController();
   const release = onInterrupt(() => controller.abort());
@@ -71,6 +77,7 @@ async function run(flags: AnalyzeFlags): Promise<void> {
       route: flags.route,
       signal: controller.signal,
       onProgress: (stage, f) => bar.update(stage, f),
+      ...(distributed ? { distributed: { ...distributed, onNote: (line: string) => process.stderr.write(`hessian-lab: ${line}\n`) } } : {}),
     });
     bar.stop();
     const out: Record<string, unknown> = {
@@ -106,12 +113,30 @@ async function run(flags: AnalyzeFlags): Promise<void> {
       };
     }
     out.timings = a.timings;
+    if (a.distributed) out.distributed = a.distributed;
     writeJsonAtomic(path.join(flags.out, 'analysis.json'), out);
     process.stderr.write(`hessian-lab: wrote ${path.join(flags.out, 'analysis.json')} (M = ${a.parameters}, ${a.timings.total.toFixed(2)} s)\n`);
   } finally {
     bar.stop();
     release();
   }
+}
+
+/** --ranks K [--hostfile F] [--mpirun 'extra args'] (with --threads as threads per rank), or undefined. */
+function distributedFlags(flags: AnalyzeFlags): DistributedOptions | undefined {
+  if (flags.ranks === undefined) {
+    if (flags.hostfile !== undefined || flags.mpirun !== undefined) throw new InputError('--hostfile and --mpirun need --ranks K');
+    return undefined;
+  }
+  const ranks = Number(flags.ranks);
+  if (!Number.isInteger(ranks) || ranks < 1) throw new InputError(`--ranks must be a positive integer; received "${flags.ranks}"`);
+  if (flags.hostfile !== undefined && !fs.existsSync(flags.hostfile)) throw new InputError(`--hostfile ${flags.hostfile}: no such file`);
+  return {
+    ranks,
+    ...(flags.hostfile !== undefined ? { hostfile: flags.hostfile } : {}),
+    ...(flags.mpirun !== undefined ? { mpirunArgs: splitArgs(flags.mpirun) } : {}),
+    ...(flags.threads !== undefined ? { threadsPerRank: Number(flags.threads) } : {}),
+  };
 }
 
 export function register(program: Command): void {
@@ -132,6 +157,9 @@ export function register(program: Command): void {
     .option('--save-matrices', 'also write DIR/matrices/<matrix>.npy and eigenvalues_<matrix>.npy')
     .option('--zero-tol <x>', 'eigenvalues with |lambda| <= x count as zero, not negative (default M * epsilon * max|lambda|)')
     .addOption(new Option('--route <route>', 'dense (assemble M x M), factor (through the factors: rank r << M; piecewise-linear nets for hessian/residual), or auto: the cheaper that fits').choices([...ROUTES]).default('auto'))
-    .option('--threads <n>', 'threads for OpenBLAS and the native loops (default: all cores)')
+    .option('--threads <n>', 'threads for OpenBLAS and the native loops (default: all cores; with --ranks: per rank, default 1)')
+    .option('--ranks <k>', 'assemble and solve over K MPI ranks with ScaLAPACK (needs mpirun and the MPI driver; see README)')
+    .option('--hostfile <file>', 'with --ranks: mpirun hostfile (hosts with slots=); default: all ranks on this machine')
+    .option('--mpirun <args>', "with --ranks: extra mpirun arguments, e.g. '--mca btl tcp,self'")
     .action(run);
 }
