@@ -43,13 +43,11 @@ class FactorWorker : public PromiseWorker {
   FactorWorker(const Napi::CallbackInfo& info, hl::ModelSpec spec, F64View params, F64View X, I32View y,
                hl::FactorRequest req)
       : PromiseWorker(info.Env(), "hessian-lab:factor-spectrum", info[5], info[6]), spec_(std::move(spec)),
-        params_(params), X_(X), y_(y), req_(req) {
-    for (int i = 1; i <= 3; ++i) Keep(info[i]);  // params, X, y are read in place: keep them alive
-  }
+        params_(copy_of(params)), X_(copy_of(X)), y_(copy_of(y)), req_(req) {}
 
  protected:
   void Run(const hl::Control& control) override {
-    result_ = hl::factor_spectrum(spec_, params_.data, {X_.data, y_.data, static_cast<hl::Index>(y_.length)}, req_,
+    result_ = hl::factor_spectrum(spec_, params_.data(), {X_.data(), y_.data(), static_cast<hl::Index>(y_.size())}, req_,
                                   control);
   }
   Napi::Value Resolve(Napi::Env env) override {
@@ -68,8 +66,9 @@ class FactorWorker : public PromiseWorker {
 
  private:
   hl::ModelSpec spec_;
-  F64View params_, X_;
-  I32View y_;
+  // Copies, not views: the caller may detach or transfer its buffers while the job runs.
+  std::vector<double> params_, X_;
+  std::vector<std::int32_t> y_;
   hl::FactorRequest req_;
   hl::FactorResult result_;
 };
