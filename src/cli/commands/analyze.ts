@@ -38,6 +38,7 @@ export function parseMatrixList(list: string): MatrixName[] {
 
 
 async function run(flags: AnalyzeFlags): Promise<void> {
+  const distributed = distributedFlags(flags);
   const input = readNetworkCase(flags);
   const matrices = parseMatrixList(flags.matrices);
   if (flags.threads !== undefined) {
@@ -50,7 +51,6 @@ async function run(flags: AnalyzeFlags): Promise<void> {
   fs.mkdirSync(flags.out, { recursive: true });
   const matrixDir = flags.saveMatrices ? path.join(flags.out, 'matrices') : undefined;
   if (matrixDir) fs.mkdirSync(matrixDir, { recursive: true });
-  const distributed = distributedFlags(flags);
   const bar = progressBar('analyze');
   const controller = new AbortController();
   const release = onInterrupt(() => controller.abort());
