@@ -14,7 +14,7 @@ import * as os from 'os';
 import * as path from 'path';
 import {
   AbortError, classCount, computeCurvature, DistributedJobError, distributedAvailability, distributedPlan,
-  distributedSpectra, inputSize, MatrixName, ModelSpec, parameterCount,
+  distributedSpectra, inputSize, MatrixName, ModelSpec, parameterCount, splitArgs,
 } from '../src';
 import { analyzeNetwork } from '../src/engine/analysis';
 import { runCli } from './helpers/cli';
@@ -207,6 +207,27 @@ suite(availability.available ? 'distributed spectra over MPI (ScaLAPACK)' : `dis
     expect(min).toBeGreaterThan(2);
     expect(distributedPlan(c.model, c.params, c.data, { ranks: min }, { vectors: true }).refusal).toBeNull();
     expect(distributedPlan(c.model, c.params, c.data, { ranks: 4 }).refusal).toBeNull();
+  });
+
+  test('memory is checked before launch: ranks that cannot fit on this machine are refused', async () => {
+    const saved = process.env.HESSIAN_LAB_MEMORY_LIMIT;
+    process.env.HESSIAN_LAB_MEMORY_LIMIT = String(4 * 2 ** 20);
+    try {
+      await expect(distributedSpectra(MLP.model, MLP.params, MLP.data, { ranks: 2, ...JOB_TIMEOUT }, { matrices: ['hessian'] }))
+        .rejects.toThrow(/2 ranks on this machine need about .* each .*only 4\.0 MiB is available/);
+    } finally {
+      if (saved === undefined) delete process.env.HESSIAN_LAB_MEMORY_LIMIT;
+      else process.env.HESSIAN_LAB_MEMORY_LIMIT = saved;
+    }
+  });
+
+  test('--mpirun arguments split like a shell for simple quoting; bad options are named', async () => {
+    expect(splitArgs(`--mca btl tcp,self -x 'A=b c' "--host" h1`)).toEqual(['--mca', 'btl', 'tcp,self', '-x', 'A=b c', '--host', 'h1']);
+    await expect(distributedSpectra(MLP.model, MLP.params, MLP.data, { ranks: 0 })).rejects.toThrow(/distributed\.ranks/);
+    await expect(distributedSpectra(MLP.model, MLP.params, MLP.data, { ranks: 2, hostfile: '/no/such/hostfile' })).rejects.toThrow(/distributed\.hostfile/);
+    const r = await runCli('analyze', '--case', '/no/case.json', '--out', os.tmpdir(), '--hostfile', 'h');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--hostfile and --mpirun need --ranks K/);
   });
 
   describe('failures end the whole job', () => {

@@ -46,6 +46,7 @@ export function parseMatrixList(list: string): MatrixName[] {
 
 
 async function run(flags: AnalyzeFlags): Promise<void> {
+  const distributed = distributedFlags(flags);
   const input = readNetworkCase(flags);
   const matrices = parseMatrixList(flags.matrices);
   let zeroTolerance: number | undefined;
@@ -64,7 +65,6 @@ async function run(flags: AnalyzeFlags): Promise<void> {
   ensureWritableDirectory(flags.out, `--out ${flags.out}`);
   const matrixDir = flags.saveMatrices ? path.join(flags.out, 'matrices') : undefined;
   if (matrixDir) ensureWritableDirectory(matrixDir, `--out ${flags.out}`);
-  const distributed = distributedFlags(flags);
   const bar = progressBar('analyze');
   const controller = new AbortController();
   const release = onInterrupt(() => controller.abort());
