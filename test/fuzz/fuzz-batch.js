@@ -115,6 +115,7 @@ const X3 = () => Float64Array.from({ length: 12 }, (_, i) => Math.cos(i)), Y = (
 const X25 = () => Float64Array.from({ length: 100 }, (_, i) => Math.cos(0.3 * i));
 const phases = () => [{ steps: 5, batchSize: pick([0, 2]), lr: 0.1, momentum: pick([0, 0.9]) }];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hl-fuzz-'));
+process.chdir(tmp); // relative paths the fuzzer makes up land here, not in the repository
 
 async function raw() {
   const b = require(addonPath);
