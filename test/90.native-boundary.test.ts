@@ -202,6 +202,10 @@ describe('validate before allocating, paths, raw types, non-finite results (defe
         const huge = Float64Array.from({ length: M }, (_, i) => (i % 2 ? 1 : -1) * 1.7e308);
         await attempt('evaluate huge params', () => b.evaluate(model, huge, X, y, {}));
         await attempt('assemble huge params', () => b.assemble(model, Float64Array.from({ length: M }, () => 1e154), X, y, { kinds: ['hessian'] }));
+        // Found by the fuzz test: a bad token threw after the job's base class existed, and its
+        // thread-safe function later finalized a freed worker (SIGSEGV at exit).
+        for (let i = 0; i < 20; i++) await attempt('bad token', () => b.assemble(model, p, X, y, { kinds: ['hessian'] }, {}));
+        await attempt('bad onProgress', () => b.assemble(model, p, X, y, { kinds: ['hessian'] }, undefined, 3));
         await attempt('eigen NaN matrix', () => b.Matrix.fromArray(Float64Array.from([1, NaN, NaN, 1]), 2, 2).eigen({}));
       })();
     `);
@@ -219,6 +223,8 @@ describe('validate before allocating, paths, raw types, non-finite results (defe
     expect(o['setThreads 2.5']).toMatchObject({ name: 'RangeError' });
     expect(o['evaluate huge params']).toMatchObject({ code: 'ERR_HL_NUMERICAL', message: expect.stringMatching(/not finite/) });
     expect(o['assemble huge params']).toMatchObject({ code: 'ERR_HL_NUMERICAL', message: expect.stringMatching(/assembled hessian is not finite/) });
+    expect(o['bad token']).toMatchObject({ name: 'TypeError', message: expect.stringMatching(/CancelToken/) });
+    expect(o['bad onProgress']).toMatchObject({ name: 'TypeError', message: expect.stringMatching(/onProgress/) });
     expect(o['eigen NaN matrix']).toMatchObject({ name: 'RangeError', message: expect.stringMatching(/finite entries; entry \(0, 1\)/) });
   });
 });

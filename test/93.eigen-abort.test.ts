@@ -26,19 +26,20 @@ const a = symmetric(n);
 describe('stoppable eigensolves', () => {
   afterEach(() => { delete process.env.HESSIAN_LAB_EIGENSOLVER; });
 
-  it('an abort a quarter into a solve with vectors returns well before the solve would end; the matrix is intact', async () => {
+  it('an abort early in a solve with vectors returns within a quarter of the solve time; the matrix is intact', async () => {
     const m = Matrix.fromArray(a, n, n);
     const full = await m.eigen({ vectors: true });
     full.vectors!.dispose();
     const controller = new AbortController();
     const job = m.eigen({ vectors: true, signal: controller.signal });
-    await new Promise((ok) => setTimeout(ok, (full.seconds * 1000) / 4));
+    // Early enough that a faster second solve (load varies) is still running when abort() comes.
+    await new Promise((ok) => setTimeout(ok, Math.min(150, (full.seconds * 1000) / 8)));
     const t0 = process.hrtime.bigint();
     controller.abort();
     await expect(job).rejects.toMatchObject({ name: 'AbortError' });
     const latency = Number(process.hrtime.bigint() - t0) / 1e9;
     console.log(`eigen abort (n = ${n}, vectors): ${(latency * 1000).toFixed(1)} ms after abort(), full solve ${(full.seconds * 1000).toFixed(0)} ms`);
-    expect(latency).toBeLessThan(full.seconds / 4); // in-process, LAPACK would run on for ~3/4 of it
+    expect(latency).toBeLessThan(full.seconds / 4); // in-process, LAPACK would run on for most of it
     expect(maxDiff(m.block(0, n, 0, n), a)).toBe(0);
     m.dispose();
   });
@@ -48,7 +49,7 @@ describe('stoppable eigensolves', () => {
     const before = await m.eigen();
     const controller = new AbortController();
     const job = m.eigen({ signal: controller.signal });
-    setTimeout(() => controller.abort(), (before.seconds * 1000) / 3);
+    setTimeout(() => controller.abort(), Math.min(100, (before.seconds * 1000) / 8));
     await expect(job).rejects.toMatchObject({ name: 'AbortError' });
     expect(maxDiff(m.block(0, n, 0, n), a)).toBe(0);
     const after = await m.eigen();

@@ -95,9 +95,9 @@ class EigenWorker : public PromiseWorker {
 class MultiplyWorker : public PromiseWorker {
  public:
   MultiplyWorker(const Napi::CallbackInfo& info, std::shared_ptr<hl::DenseMatrix> m, MatrixWrap::Lease lease,
-                 F64View x, hl::Index k)
+                 std::vector<double> x, hl::Index k)
       : PromiseWorker(info.Env(), "hessian-lab:multiply", info[2], Napi::Value()), m_(std::move(m)),
-        lease_(std::move(lease)), x_(copy_of(x)), k_(k) {}
+        lease_(std::move(lease)), x_(std::move(x)), k_(k) {}
 
  protected:
   void Run(const hl::Control& control) override {
@@ -273,7 +273,7 @@ Napi::Value MatrixWrap::JS_multiply(const Napi::CallbackInfo& info) {
     hl::require(k >= 1 && static_cast<size_t>(hl::checked_mul(k, m->cols(), "count * cols")) == x.length,
                 "vectors must hold count * " + std::to_string(m->cols()) + " entries; received " +
                     std::to_string(x.length));
-    auto* w = new MultiplyWorker(info, m, Lease(busy_), x, k);
+    auto* w = new MultiplyWorker(info, m, Lease(busy_), copy_of(x), k);
     Use(env, true);
     return w->Queue();
   });

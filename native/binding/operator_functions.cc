@@ -17,11 +17,12 @@ namespace {
 class ProductsWorker : public PromiseWorker {
  public:
   // Every input is copied (js_convert.h: copy_of): the caller may detach a buffer mid-job.
-  ProductsWorker(const Napi::CallbackInfo& info, hl::ModelSpec spec, F64View params, F64View X, I32View y,
-                 hl::ProductRequest req, I32View samples, F64View V, hl::Index k)
+  ProductsWorker(const Napi::CallbackInfo& info, hl::ModelSpec spec, std::vector<double> params, std::vector<double> X,
+                 std::vector<std::int32_t> y, hl::ProductRequest req, std::vector<std::int32_t> samples,
+                 std::vector<double> V, hl::Index k)
       : PromiseWorker(info.Env(), "hessian-lab:products", info[7], info[8]), spec_(std::move(spec)),
-        params_(copy_of(params)), X_(copy_of(X)), y_(copy_of(y)), samples_(copy_of(samples)), req_(req), V_(copy_of(V)),
-        k_(k) {
+        params_(std::move(params)), X_(std::move(X)), y_(std::move(y)), samples_(std::move(samples)), req_(req),
+        V_(std::move(V)), k_(k) {
     if (req_.samples) req_.samples = samples_.data();
   }
 
@@ -97,7 +98,8 @@ Napi::Value CurvatureProducts(const Napi::CallbackInfo& info) {
                     std::to_string(V.length));
     for (size_t t = 0; t < V.length; ++t)
       if (!std::isfinite(V.data[t])) hl::fail(hl::ErrorKind::InvalidArgument, "vectors must be finite; entry " + std::to_string(t) + " is not");
-    auto* w = new ProductsWorker(info, std::move(spec), params, X, y, req, samples, V, k);
+    auto* w = new ProductsWorker(info, std::move(spec), copy_of(params), copy_of(X), copy_of(y), req, copy_of(samples),
+                                 copy_of(V), k);
     return w->Queue();
   });
 }

@@ -8,11 +8,24 @@
 
 namespace hlnode {
 
+namespace {
+
+// Checks the token and the progress callback before the base class exists: once it does, a throw
+// from the constructor would destroy it under its thread-safe function, whose finalizer later
+// runs on the freed worker (a use-after-free seen by the fuzz test).
+const char* checked_job_args(Napi::Env env, const char* name, const Napi::Value& token, const Napi::Value& on_progress) {
+  if (!token.IsUndefined() && !token.IsNull()) CancelTokenWrap::FlagOf(token);
+  if (!on_progress.IsFunction() && !on_progress.IsUndefined() && !on_progress.IsNull()) throw_type(env, "onProgress", "a function");
+  return name;
+}
+
+}  // namespace
+
 PromiseWorker::PromiseWorker(Napi::Env env, const char* name, const Napi::Value& token, const Napi::Value& on_progress)
-    : Napi::AsyncProgressQueueWorker<ProgressEvent>(env, name), deferred_(Napi::Promise::Deferred::New(env)) {
+    : Napi::AsyncProgressQueueWorker<ProgressEvent>(env, checked_job_args(env, name, token, on_progress)),
+      deferred_(Napi::Promise::Deferred::New(env)) {
   if (!token.IsUndefined() && !token.IsNull()) control_.cancelled = CancelTokenWrap::FlagOf(token);
   if (on_progress.IsFunction()) on_progress_ = Napi::Persistent(on_progress.As<Napi::Function>());
-  else if (!on_progress.IsUndefined() && !on_progress.IsNull()) throw_type(env, "onProgress", "a function");
 }
 
 Napi::Promise PromiseWorker::Queue() {

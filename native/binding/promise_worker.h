@@ -36,7 +36,9 @@ class PromiseWorker : public Napi::AsyncProgressQueueWorker<ProgressEvent> {
   Napi::Promise Queue();
 
  protected:
-  /// token: a CancelToken object or undefined; on_progress: a function or undefined.
+  /// token: a CancelToken object or undefined; on_progress: a function or undefined. Derived
+  /// constructors must not throw (the base's thread-safe function would outlive them): they
+  /// take inputs already read and copied, by move.
   PromiseWorker(Napi::Env env, const char* name, const Napi::Value& token, const Napi::Value& on_progress);
 
   virtual void Run(const hl::Control& control) = 0;

@@ -193,10 +193,10 @@ class TrainManyWorker : public PromiseWorker {
 
 class EvaluateManyWorker : public PromiseWorker {
  public:
-  EvaluateManyWorker(const Napi::CallbackInfo& info, hl::ModelSpec spec, F64View params, Index count, DataInput data,
-                     bool gradient)
+  EvaluateManyWorker(const Napi::CallbackInfo& info, hl::ModelSpec spec, std::vector<double> params, Index count,
+                     DataInput data, bool gradient)
       : PromiseWorker(info.Env(), "hessian-lab:evaluateMany", info[5], info[6]), spec_(std::move(spec)),
-        params_(copy_of(params)), count_(count), data_(std::move(data)), gradient_(gradient) {}
+        params_(std::move(params)), count_(count), data_(std::move(data)), gradient_(gradient) {}
 
  protected:
   void Run(const hl::Control& control) override {
@@ -315,7 +315,7 @@ Napi::Value EvaluateMany(const Napi::CallbackInfo& info) {
     const Index count = vector_count(params, M, "params", "count");
     DataInput data = read_data(spec, info[2], info[3], "", false);
     const bool gradient = info[4].IsObject() && get_bool(info[4].As<Napi::Object>(), "gradient", false);
-    auto* w = new EvaluateManyWorker(info, std::move(spec), params, count, std::move(data), gradient);
+    auto* w = new EvaluateManyWorker(info, std::move(spec), copy_of(params), count, std::move(data), gradient);
     return w->Queue();
   });
 }

@@ -7,6 +7,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -15,6 +18,7 @@
 
 #include "../core/eigen_process.h"
 #include "../core/eigensolver.h"
+#include "../core/linalg.h"
 
 namespace {
 
@@ -41,7 +45,10 @@ int main(int argc, char** argv) {
   auto* values = reinterpret_cast<double*>(reply + 1);
   try {
     const hl::Dtype dtype = arg["--dtype"] == "float32" ? hl::Dtype::F32 : hl::Dtype::F64;
-    hl::set_thread_count(static_cast<int>(num("--threads")));
+    // OpenBLAS and OpenMP directly: this process does nothing else, so it owns their counts.
+    const int threads = static_cast<int>(std::max<long long>(1, num("--threads")));
+    openblas_set_num_threads(threads);
+    omp_set_num_threads(threads);
     hl::EigenRequest req;
     req.vectors = num("--vectors") == 1;
     req.first = num("--first");

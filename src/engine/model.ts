@@ -86,6 +86,7 @@ function sequentialShapes(model: SequentialSpec): number[][] {
 
 /** Number of parameters M. */
 export function parameterCount(model: ModelSpec): number {
+  model = normalizeModel(model); // a malformed model is a TypeError/RangeError naming the field, not an internal error
   if (isSequential(model)) {
     const layout = parameterLayout(model);
     const last = layout[layout.length - 1];
@@ -99,11 +100,13 @@ export function parameterCount(model: ModelSpec): number {
 
 /** Features per sample (the length of a row of X): the product of input_shape, or layers[0]. */
 export function inputSize(model: ModelSpec): number {
+  model = normalizeModel(model);
   return isSequential(model) ? model.input_shape.reduce((a, b) => a * b, 1) : model.layers[0];
 }
 
 /** Number of outputs (logits) per sample. */
 export function outputSize(model: ModelSpec): number {
+  model = normalizeModel(model);
   if (!isSequential(model)) return model.layers[model.layers.length - 1];
   const shapes = sequentialShapes(model);
   return shapes[shapes.length - 1][0];
@@ -139,6 +142,7 @@ export interface LayerSlice {
 
 /** Where each layer's weight and bias live in the flat vector (PyTorch order). */
 export function parameterLayout(model: ModelSpec): LayerSlice[] {
+  model = normalizeModel(model);
   if (isSequential(model)) return sequentialLayout(inferSequential(model).model);
   const out: LayerSlice[] = [];
   const bias = model.bias !== false;
