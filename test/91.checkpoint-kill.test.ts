@@ -73,12 +73,19 @@ describe('a SIGKILL between the steps of a checkpoint switch (defect 4)', () => 
     fs.writeFileSync(configFile, JSON.stringify(long));
     const out = path.join(dir, 'out');
     const script = `require(${JSON.stringify(path.join(__dirname, '..', 'src', 'cli', 'main.ts'))}).main(['node', 'hessian-lab', ...process.argv.slice(1)]).then((c) => { process.exitCode = c; });`;
+    const runChild = (target: string, resume: boolean) => {
+      const args = ['-r', path.join(__dirname, 'helpers', 'ts-register.js'), '-e', script, 'train', '--config', configFile, '--out', target];
+      if (resume) args.push('--resume');
+      return spawn(process.execPath, args, { stdio: 'ignore' });
+    };
+    // Kill instants relative to this machine's time for one whole CLI run, measured now (load varies).
+    const t0 = Date.now();
+    await new Promise((ok) => runChild(path.join(dir, 'timing'), false).on('exit', ok));
+    const whole = Date.now() - t0;
     let kills = 0, midRun = 0;
     for (let round = 0; round < 8; round++) {
-      const args = ['-r', path.join(__dirname, 'helpers', 'ts-register.js'), '-e', script, 'train', '--config', configFile, '--out', out];
-      if (fs.existsSync(path.join(out, 'checkpoint.json'))) args.push('--resume');
-      const child = spawn(process.execPath, args, { stdio: 'ignore' });
-      const delay = 2000 + random() * 3000;
+      const child = runChild(out, fs.existsSync(path.join(out, 'checkpoint.json')));
+      const delay = whole * (0.4 + 0.55 * random());
       const timer = setTimeout(() => child.kill('SIGKILL'), delay);
       const [code, signal] = await new Promise<[number | null, string | null]>((ok) => child.on('exit', (c, s) => ok([c, s])));
       clearTimeout(timer);
