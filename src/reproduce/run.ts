@@ -16,7 +16,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { readJson, writeFileAtomic, writeJsonAtomic } from '../io/atomic';
+import { ensureDirectory, ensureWritableDirectory, readJson, writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { buildReportHtml, ExperimentSection, Figure, Table, Timing } from '../report/html';
 import { ClaimVerdict, mergeVerdicts, MERGE_RULE, settingText, VERDICT_LABELS } from './claims';
 import { AbortError, InputError } from '../util/errors';
@@ -175,7 +175,7 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceSum
   const started = process.hrtime.bigint();
   const registry = opts.experiments ?? REGISTRY;
   const { run, unavailable } = selectExperiments(opts.only, registry);
-  fs.mkdirSync(opts.out, { recursive: true });
+  ensureWritableDirectory(opts.out, `--out ${opts.out}`);
   checkRunFile(opts.out, opts.preset, !!opts.resume);
 
   const outcomes: ExperimentOutcome[] = [];
@@ -183,7 +183,7 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceSum
   const verdicts: ClaimVerdict[] = [];
   for (const [i, e] of run.entries()) {
     const dir = path.join(opts.out, e.id);
-    fs.mkdirSync(dir, { recursive: true });
+    ensureDirectory(dir);
     opts.onExperiment?.(e.id, i, run.length);
     const t0 = process.hrtime.bigint();
     const reused = opts.resume ? readStored(dir, opts.preset) : null;
