@@ -55,6 +55,11 @@ function main() {
   const addon = path.join(platformDir, PREBUILT_NAME);
   fs.copyFileSync(path.join(buildDir, 'Release', 'hessian_lab.node'), addon);
   execFileSync('strip', ['--strip-unneeded', addon]);
+  // The helper process of stoppable eigensolves (native/helper): the addon looks for it beside itself.
+  const helper = path.join(platformDir, 'hessian_lab_eigensolver');
+  fs.copyFileSync(path.join(buildDir, 'Release', 'hessian_lab_eigensolver'), helper);
+  fs.chmodSync(helper, 0o755);
+  execFileSync('strip', ['--strip-unneeded', helper]);
 
   // What Node itself loads is there wherever Node runs; anything else is copied beside the addon.
   const nodeLibs = ldd(process.execPath);
@@ -63,8 +68,10 @@ function main() {
     if (resolved === null) throw new Error(`${name}: not found (needed by the addon)`);
     fs.copyFileSync(fs.realpathSync(resolved), path.join(platformDir, name));
   }
-  const outside = [...ldd(addon)].filter(([name, p]) => !nodeLibs.has(name) && (p === null || path.dirname(p) !== platformDir));
-  if (outside.length) throw new Error(`the addon still needs ${outside.map(([n, p]) => `${n} => ${p}`).join(', ')}`);
+  for (const file of [addon, helper]) {
+    const outside = [...ldd(file)].filter(([name, p]) => !nodeLibs.has(name) && (p === null || path.dirname(p) !== platformDir));
+    if (outside.length) throw new Error(`${path.basename(file)} still needs ${outside.map(([n, p]) => `${n} => ${p}`).join(', ')}`);
+  }
   execFileSync(process.execPath, ['-e', `require(${JSON.stringify(addon)}).threads()`], { stdio: 'inherit' });
   fs.writeFileSync(path.join(platformDir, 'NOTICE.md'), NOTICE);
   const files = fs.readdirSync(platformDir);
