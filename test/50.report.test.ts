@@ -14,6 +14,7 @@ import {
   scatterXY,
   spectraHGR,
   trainingCurves,
+  trainingPanels,
 } from '../src/report';
 import type { TopLevelSpec } from 'vega-lite';
 
@@ -212,6 +213,31 @@ describe('chart builders', () => {
     expect(() => trainingCurves({ points: [{ step: 1, series: 'a', value: NaN }], yTitle: 'loss' })).toThrow(/points\[0\]\.value/);
   });
 
+  test('trainingPanels: one panel and one y axis per quantity on a shared step axis, a colour per series across panels', async () => {
+    const steps = Array.from({ length: 50 }, (_, i) => 20 * i);
+    const spec = trainingPanels({
+      panels: [
+        { points: steps.map((step) => ({ step, series: 'train loss', value: 1 / (1 + step) })), yTitle: 'loss', logY: true },
+        { points: steps.map((step) => ({ step, series: '‖∇L‖', value: 50 + step })), yTitle: 'gradient norm' },
+      ],
+      xTitle: 'GD step', markers: [{ step: 100, label: 'spectra @ 100' }, { step: 980, label: 'spectra @ 980' }],
+    });
+    const svg = await render(spec);
+    expect(markGroups(svg, 'line').map(vertices)).toEqual([50, 50]);
+    expect(markGroups(svg, 'rule')).toHaveLength(2); // the markers in both panels
+    const t = texts(svg);
+    expect(t).toEqual(expect.arrayContaining(['loss', 'gradient norm', 'GD step', 'spectra @ 100', 'spectra @ 980']));
+    expect(t.filter((x) => x === 'spectra @ 100')).toHaveLength(1); // labelled once, in the top panel
+    expect(t.filter((x) => x === 'GD step')).toHaveLength(1); // one step axis title, under the last panel
+    const colours = markGroups(svg, 'line').map((g) => g.match(/stroke="(#[0-9a-f]{6})"/)?.[1]);
+    expect(new Set(colours).size).toBe(2);
+    const domains = (spec as unknown as { vconcat: { layer: { layer: { encoding: { x: { scale: { domain: number[] } } } }[] }[] }[] }).vconcat
+      .map((p) => p.layer[0].layer[0].encoding.x.scale.domain);
+    expect(domains).toEqual([[0, 980], [0, 980]]);
+    expect(() => trainingPanels({ panels: [] })).toThrow(/panels must be a non-empty array/);
+    expect(() => trainingPanels({ panels: [{ points: [{ step: 1, series: 'a', value: 1 }], yTitle: '' }] })).toThrow(/panels\[0\]\.yTitle/);
+  });
+
   test('lineInterpolation: ours vs the paper’s Fig. 8 with the end points marked', async () => {
     const f8 = fig8();
     const paper = f8.alpha.map((alpha, i) => ({ alpha, series: 'train_loss', value: f8.trainLoss[i] }));
@@ -237,6 +263,17 @@ describe('chart builders', () => {
     const svg = await render(scatterXY({ points: [1, 2, 3, 0].map((x) => ({ x, y: x * 2, series: 's' })), xTitle: 'k', yTitle: 'trace / M', xScale: 'log', yScale: 'log' }));
     expect(markGroups(svg, 'symbol').map((g) => count(g, '<path'))).toEqual([3]);
     expect(svg).toMatch(/1 non-positive plotted values omitted/);
+  });
+
+  test('scatterXY: series keep the order given and the report’s colours (train before test, H before R)', async () => {
+    const points = [1, 2, 3].flatMap((x) => [{ x, y: x, series: 'test loss' }, { x, y: 2 * x, series: 'train loss' }]);
+    const svg = await render(scatterXY({ points, xTitle: 'x', yTitle: 'y', mark: 'line' }));
+    const colour = (name: string) => (scatterXY({ points, xTitle: 'x', yTitle: 'y' }) as unknown as { encoding: { color: { scale: { domain: string[]; range: string[] } } } })
+      .encoding.color.scale.range[['test loss', 'train loss'].indexOf(name)];
+    const trainLine = await render(trainingCurves({ points: [{ step: 0, series: 'train loss', value: 1 }, { step: 1, series: 'train loss', value: 2 }], yTitle: 'loss' }));
+    expect(colour('train loss')).toBe(markGroups(trainLine, 'line')[0].match(/stroke="(#[0-9a-f]{6})"/)?.[1]);
+    expect(colour('test loss')).not.toBe(colour('train loss'));
+    expect(markGroups(svg, 'line').map(vertices)).toEqual([3, 3]);
   });
 });
 

@@ -128,10 +128,11 @@ export function seriesColours(bases: string[]): string[] {
  * report. A layer is left out when it would be empty (vega warns about the infinite extent of an
  * empty layer).
  */
-function oursAndPaperLayers(rows: { kind: SeriesKind; series: string }[], x: object, y: object, names: string[], withPointsOnLines = false) {
+function oursAndPaperLayers(rows: { kind: SeriesKind; series: string }[], x: object, y: object, names: string[], withPointsOnLines = false, colourOf?: Map<string, string>) {
   for (const r of rows) (r as { base?: string }).base = seriesBase(r.series);
   const bases = [...new Set(names.map(seriesBase))];
-  const color = { field: 'base', type: 'nominal' as const, title: null, scale: { domain: bases, range: seriesColours(bases) }, sort: bases };
+  const range = colourOf ? bases.map((b) => colourOf.get(b)!) : seriesColours(bases);
+  const color = { field: 'base', type: 'nominal' as const, title: null, scale: { domain: bases, range }, sort: bases };
   const layers = [
     {
       transform: [{ filter: "datum.kind === 'ours'" }],
@@ -381,16 +382,22 @@ function curveRows(param: string, points: unknown, xKey: 'step' | 'alpha', kind:
   return out;
 }
 
-/** A vertical dashed rule with a label at the top, at each x in `marks`. */
-function ruleLayer(marks: { x: number; label: string }[]) {
+/**
+ * A vertical dashed rule with a label at the top, at each x in `marks`. A label on the last x of
+ * the data sits left of its rule, inside the plot (to its right it would run into the legend).
+ */
+function ruleLayer(marks: { x: number; label: string }[], xMax: number) {
+  const values = marks.map((m) => ({ ...m, left: m.x >= xMax }));
+  const text = (left: boolean) => ({
+    transform: [{ filter: left ? 'datum.left' : '!datum.left' }],
+    mark: { type: 'text' as const, align: left ? ('right' as const) : ('left' as const), baseline: 'top' as const, dx: left ? -4 : 4, dy: 4, color: '#444', fontSize: 11 },
+    encoding: { x: { field: 'x', type: 'quantitative' as const }, y: { value: 0 }, text: { field: 'label', type: 'nominal' as const } },
+  });
   return {
-    data: { values: marks },
+    data: { values },
     layer: [
       { mark: { type: 'rule' as const, strokeDash: [5, 4], color: '#666' }, encoding: { x: { field: 'x', type: 'quantitative' as const } } },
-      {
-        mark: { type: 'text' as const, align: 'left' as const, baseline: 'top' as const, dx: 4, dy: 4, color: '#444', fontSize: 11 },
-        encoding: { x: { field: 'x', type: 'quantitative' as const }, y: { value: 0 }, text: { field: 'label', type: 'nominal' as const } },
-      },
+      ...[false, true].filter((left) => values.some((v) => v.left === left)).map(text),
     ],
   };
 }
@@ -415,7 +422,7 @@ function curveSpec(
   const x = { field: 'x', type: 'quantitative' as const, title: xTitle, axis: { format: xFormat } };
   const y = { field: 'value', type: 'quantitative' as const, title: yTitle, scale: ys.scale, axis: ys.axis };
   const layers: object[] = [{ data: { values: kept }, layer: oursAndPaperLayers(kept, x, y, names, withPointsOnLines) }];
-  if (marks.length) layers.push(ruleLayer(marks));
+  if (marks.length) layers.push(ruleLayer(marks, Math.max(...kept.map((r) => r.x))));
   return { ...frame(opts, defaultTitle, notes), layer: layers } as TopLevelSpec;
 }
 
@@ -426,8 +433,60 @@ export function trainingCurves(
   const notes: string[] = [];
   const rows = curveRows('points', opts.points, 'step', 'ours', maxPoints, notes);
   if (opts.paper !== undefined) rows.push(...curveRows('paper', opts.paper, 'step', 'paper', Math.min(maxPoints, PAPER_MAX_POINTS), notes));
-  const marks = (opts.markers ?? []).map((m, i) => ({ x: requireFiniteNumber(`markers[${i}].step`, m?.step), label: checkName(`markers[${i}].label`, m.label) }));
+  const marks = stepMarkers(opts.markers);
   return curveSpec(opts, `${opts.yTitle} during training`, opts.xTitle ?? 'iteration (SGD step)', ',d', rows, marks, notes, false);
+}
+
+function stepMarkers(markers: { step: number; label: string }[] | undefined): { x: number; label: string }[] {
+  return (markers ?? []).map((m, i) => ({ x: requireFiniteNumber(`markers[${i}].step`, m?.step), label: checkName(`markers[${i}].label`, m.label) }));
+}
+
+export interface CurvePanel {
+  points: StepPoint[];
+  yTitle: string;
+  logY?: boolean;
+}
+
+/**
+ * Quantities of different units along one training run (loss and gradient norm, loss and
+ * accuracy), one panel each, stacked on a shared step axis: each gets its own y axis instead of
+ * sharing one whose range fits neither.
+ */
+export function trainingPanels(
+  opts: { panels: CurvePanel[]; xTitle?: string; markers?: { step: number; label: string }[]; maxPoints?: number } & ChartOptions,
+): TopLevelSpec {
+  const panels = checkList<CurvePanel>('panels', opts.panels);
+  const maxPoints = opts.maxPoints === undefined ? 2000 : requireInteger('maxPoints', opts.maxPoints, 10);
+  const marks = stepMarkers(opts.markers);
+  const notes: string[] = [];
+  const width = opts.width === undefined ? 600 : requireInteger('width', opts.width, 100, 4000);
+  const height = opts.height === undefined ? Math.round(360 / panels.length) + 40 : requireInteger('height', opts.height, 80, 4000);
+  const xTitle = opts.xTitle ?? 'iteration (SGD step)';
+  const all = panels.map((p, j) => curveRows(`panels[${j}].points`, p?.points, 'step', 'ours', maxPoints, notes));
+  let lo = Infinity, hi = -Infinity;
+  for (const rows of all) for (const r of rows) [lo, hi] = [Math.min(lo, r.x), Math.max(hi, r.x)];
+  for (const m of marks) [lo, hi] = [Math.min(lo, m.x), Math.max(hi, m.x)];
+  // Colours over all panels at once, so no two series share one.
+  const allBases = [...new Set(all.flatMap((rows) => rows.map((r) => seriesBase(r.series))))];
+  const colourOf = new Map(allBases.map((b, i) => [b, seriesColours(allBases)[i]]));
+  const vconcat = panels.map((p, j) => {
+    const yTitle = checkName(`panels[${j}].yTitle`, p.yTitle);
+    const yType: AxisScale = p.logY ? 'log' : 'linear';
+    const kept = logFilter(all[j], yType, notes);
+    const [ylo, yhi] = extent(kept);
+    const ys = valueScale(yType, ylo, yhi);
+    const names = [...new Set(kept.map((r) => r.series))];
+    const last = j === panels.length - 1;
+    // One x domain for every panel, so a step sits at the same place in each.
+    const x = { field: 'x', type: 'quantitative' as const, title: last ? xTitle : null, scale: { domain: [lo, hi] }, axis: { format: ',d', labels: last } };
+    const y = { field: 'value', type: 'quantitative' as const, title: yTitle, scale: ys.scale, axis: ys.axis };
+    const layers: object[] = [{ data: { values: kept }, layer: oursAndPaperLayers(kept, x, y, names, false, colourOf) }];
+    if (marks.length) layers.push(ruleLayer(j === 0 ? marks : marks.map((m) => ({ ...m, label: '' })), hi));
+    return { width, height, layer: layers };
+  });
+  const f = frame({ ...opts, width, height }, panels.map((p) => p.yTitle).join(' and ') + ' during training', notes);
+  const { width: _w, height: _h, ...top } = f;
+  return { ...top, vconcat, resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } } } as TopLevelSpec;
 }
 
 export interface AlphaPoint {
@@ -546,6 +605,7 @@ export function scatterXY(
   const [lo, hi] = extent(rows);
   const ys = valueScale(yType, lo, hi);
   for (const n of [xs.note, ys.note]) if (n) notes.push(n);
+  const names = [...new Set(rows.map((r) => r.series))];
   const mark =
     markType === 'point' ? { type: 'point' as const, filled: true, size: 50 } : { type: 'line' as const, point: markType === 'line+point' ? { size: 40 } : false };
   return {
@@ -555,7 +615,8 @@ export function scatterXY(
     encoding: {
       x: { field: 'x', type: 'quantitative', title: checkName('xTitle', opts.xTitle), scale: xs.scale, axis: xs.axis },
       y: { field: 'value', type: 'quantitative', title: checkName('yTitle', opts.yTitle), scale: ys.scale, axis: ys.axis },
-      color: { field: 'series', type: 'nominal', title: null },
+      // Series in the order given, coloured as in every other figure (./seriesColours).
+      color: { field: 'series', type: 'nominal', title: null, scale: { domain: names, range: seriesColours(names) }, sort: names },
     },
   };
 }

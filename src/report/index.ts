@@ -1,7 +1,7 @@
 /** The report layer: chart specs, SVG rendering and the HTML pages. It only renders; the verdicts and the papers' reference points belong to src/reproduce. */
 export { renderSvg } from './render';
 export type { RenderOptions } from './render';
-export { eigenvaluesByRank, spectraHGR, negativeTail, logCountHistogram, trainingCurves, lineInterpolation, outliersVsK, scatterXY } from './charts';
+export { eigenvaluesByRank, spectraHGR, negativeTail, logCountHistogram, trainingCurves, trainingPanels, lineInterpolation, outliersVsK, scatterXY } from './charts';
 export type {
   ChartOptions,
   SeriesKind,
@@ -10,6 +10,7 @@ export type {
   EigenvaluesByRankOptions,
   NegativeTailSeries,
   StepPoint,
+  CurvePanel,
   AlphaPoint,
   OutlierRow,
   XYPoint,

@@ -83,6 +83,11 @@ async function runWidth(ctx: ExperimentContext, s: Sizes, h: number, i: number) 
   return { row, spectra, run };
 }
 
+/** The hidden width of S18's 784→h→10 net with M parameters: M = 784h + h + 10h + 10. */
+function paperWidth(M: number): number {
+  return (M - 10) / 795;
+}
+
 /** Median over ranks 1..top of (max − min) / mean across widths: how far apart the top curves are. */
 function topCurveSpread(spectra: Float64Array[], top: number): number {
   const n = Math.min(top, ...spectra.map((v) => v.length));
@@ -118,14 +123,17 @@ function claim6(rows: WidthRun[]) {
 async function figures(ctx: ExperimentContext, rows: WidthRun[], spectra: Float64Array[], widest: { H: Float64Array; G: Float64Array; R: Float64Array }) {
   const paper3 = fig3().byM;
   const paper5 = fig5().byM;
-  const ours = rows.map((r, i) => ({ name: `h = ${r.h} (M = ${r.M})`, values: spectra[i] }));
+  // Series are named by width in ours and S18's alike, so a width keeps one colour in every figure
+  // whatever the input size; the parameter counts go in the subtitle.
+  const ours = rows.map((r, i) => ({ name: `h = ${r.h}`, values: spectra[i] }));
   const normalised = (v: ArrayLike<number>, top: number) => Array.from(v, (x) => x / top);
-  const paperTop = Object.entries(paper3).map(([M, v]) => ({ name: `S18 M = ${M}`, values: v, kind: 'paper' as const }));
+  const paperTop = Object.entries(paper3).map(([M, v]) => ({ name: `S18 h = ${paperWidth(Number(M))}`, values: v, kind: 'paper' as const }));
+  const sizes = `M: ours ${rows.map((r) => `${r.M.toLocaleString('en-US')} (h = ${r.h})`).join(', ')}; S18 ${Object.keys(paper3).map((M) => `${Number(M).toLocaleString('en-US')} (h = ${paperWidth(Number(M))})`).join(', ')}`;
   return [
     await ctx.figure('e3-top', 'Top eigenvalues by rank for each width', eigenvaluesByRank({
       series: [...ours, ...paperTop], rankOrder: 'descending', topK: TOP, yScale: 'log',
       title: `Top ${TOP} Hessian eigenvalues, MNIST-1K width sweep`,
-      subtitle: 'log y: the paper’s absolute scale differs from ours (input scaling unstated), see the normalised figure',
+      subtitle: ['log y: the paper’s absolute scale differs from ours (input scaling unstated), see the normalised figure', sizes],
     }), 'The top eigenvalues of each width, with S18 Fig. 3 (dots). Claim 5: the curves of different widths nearly coincide.'),
     await ctx.figure('e3-top-normalised', 'Top eigenvalues normalised by λ1', eigenvaluesByRank({
       series: [
@@ -133,14 +141,14 @@ async function figures(ctx: ExperimentContext, rows: WidthRun[], spectra: Float6
         ...paperTop.map((s) => ({ ...s, values: normalised(s.values, s.values[0]) })),
       ],
       rankOrder: 'descending', topK: TOP, yScale: 'log',
-      title: `Top ${TOP} eigenvalues divided by λ1 (shape only)`, subtitle: 'y: λ_i / λ_1 of each series',
+      title: `Top ${TOP} eigenvalues divided by λ1 (shape only)`, subtitle: ['y: λ_i / λ_1 of each series', sizes],
     }), 'The same spectra divided by their largest eigenvalue, so the shapes can be compared with S18 Fig. 3 whatever the scale.'),
     await ctx.figure('e3-negative', 'Negative eigenvalues vs rank/M', negativeTail({
       series: [
         ...ours.map((s, i) => ({ ...s, M: rows[i].M })),
-        ...Object.entries(paper5).map(([M, v]) => ({ name: `S18 M = ${M}`, values: v.eig, fraction: v.fraction, kind: 'paper' as const })),
+        ...Object.entries(paper5).map(([M, v]) => ({ name: `S18 h = ${paperWidth(Number(M))}`, values: v.eig, fraction: v.fraction, kind: 'paper' as const })),
       ],
-      yScale: 'symlog',
+      yScale: 'symlog', subtitle: sizes,
     }), 'The negative tail of each width against rank/M, with S18 Fig. 5 (dots). Claim 6: the tails end at about the same fraction of M.'),
     await ctx.figure('e3-hgr', `H, G and R of the widest net (h = ${rows[rows.length - 1].h})`, spectraHGR({ hessian: widest.H, ggn: widest.G, residual: widest.R }),
       'Beyond the paper: the outliers of H are those of its Gauss–Newton part G; the residual R is small and symmetric about 0.'),

@@ -10,7 +10,7 @@
  */
 import { gaussianMixture } from '../../data';
 import { parameterCount } from '../../engine/model';
-import { negativeTail, scatterXY, spectraHGR, trainingCurves } from '../../report/charts';
+import { negativeTail, scatterXY, spectraHGR, trainingPanels } from '../../report/charts';
 import type { Table } from '../../report/html';
 import { bySize, fmt, mlp, netSpectra, NetSpectra, pct, saveSpectra, sizeOf, trainedRun, TrainedRun } from '../common';
 import type { Experiment, ExperimentContext, ExperimentResult } from '../types';
@@ -125,6 +125,12 @@ export const experiment: Experiment = {
           `(λmin(H) = ${fmt(lastRow.lambdaMin)}, λmin(R) = ${fmt(lastRow.minR)}, λmin(G) = ${fmt(lastRow.minG)}) (fig e5-hgr)`,
         'S18 §2: G = (1/N)Σ JᵀH_ℓJ is PSD, so negatives come from R; Fig. 5: negatives ≈1000× below λ1'),
     ];
+    // Each segment counts its steps from 0: shift by the checkpoint it started from, and drop its
+    // step-0 record (the previous segment's last one).
+    const segmentPoints = (value: (m: TrainedRun['metrics'][number]) => number, series: string) => runs.flatMap((r, i) => {
+      const offset = i ? s.checkpoints[i - 1] : 0;
+      return r.metrics.filter((m) => i === 0 || m.step > 0).map((m) => ({ step: offset + m.step, series, value: value(m) }));
+    }).filter((p) => p.value > 0);
     const figures = await ctx.time('figures', async () => [
       await ctx.figure('e5-negative', 'Negative eigenvalues vs rank/M along training', negativeTail({
         series: rows.map((r, i) => ({ name: `step ${r.step}`, values: spectra[i].H, M })), yScale: 'symlog',
@@ -140,19 +146,14 @@ export const experiment: Experiment = {
       }), 'How the top of H and its negatives (and R’s most negative) evolve as training goes on.'),
       await ctx.figure('e5-hgr', `H, G and R after ${lastRow.step} steps`, spectraHGR({ hessian: lastS.H, ggn: lastS.G!, residual: lastS.R! }),
         'G has no negative eigenvalues (beyond rounding); H’s negatives mirror R’s.'),
-      await ctx.figure('e5-training', 'Training loss and gradient norm', trainingCurves({
-        // Each segment counts its steps from 0: shift by the checkpoint it started from, and drop
-        // its step-0 record (the previous segment's last one).
-        points: runs.flatMap((r, i) => {
-          const offset = i ? s.checkpoints[i - 1] : 0;
-          return r.metrics.filter((m) => i === 0 || m.step > 0).flatMap((m) => [
-            { step: offset + m.step, series: 'train loss', value: m.trainLoss },
-            { step: offset + m.step, series: '‖∇L‖', value: m.gradNorm },
-          ]);
-        }).filter((p) => p.value > 0),
-        yTitle: 'full-batch loss / gradient norm', logY: true, xTitle: 'GD step',
+      await ctx.figure('e5-training', 'Training loss and gradient norm', trainingPanels({
+        panels: [
+          { points: segmentPoints((m) => m.trainLoss, 'train loss'), yTitle: 'full-batch train loss', logY: true },
+          { points: segmentPoints((m) => m.gradNorm, '‖∇L‖'), yTitle: 'gradient norm ‖∇L‖', logY: true },
+        ],
+        xTitle: 'GD step',
         markers: rows.map((r) => ({ step: r.step, label: `spectra @ ${r.step}` })),
-      }), 'The loss keeps falling long after 100% train accuracy; dashed lines mark where the spectra were taken.'),
+      }), 'The loss keeps falling long after 100% train accuracy, and the gradient with it; dashed lines mark where the spectra were taken.'),
     ]);
     const table: Table = {
       caption: `Per checkpoint: the end point, H's extremes and negatives (λ < −${NEG_REL}·λmax), G's minimum and zero count (|λ| ≤ ${ZERO_REL}·λmax(G); N(k−1) = ${s.N * (s.k - 1)}), R's extremes, H/G top-${s.k} overlap.`,

@@ -77,8 +77,8 @@ async function figures(ctx: ExperimentContext, s: Sizes, lb: TrainedRun, sb: Tra
   const curves = (metric: 'loss' | 'accuracy') =>
     trainingCurves({ points: curvePoints(lb, sb, s.stepsEach, metric), paper: paperCurves(metric, scale), yTitle: metric, logY: metric === 'loss', markers: marker, subtitle: stepNote });
   const spectraPoints = line.spectra.flatMap((p) => [
-    { x: p.alpha, y: p.max, series: 'λ_max' },
-    { x: p.alpha, y: -p.min, series: '|λ_min|' },
+    { x: p.alpha, y: p.max, series: 'λmax(H)' },
+    { x: p.alpha, y: -p.min, series: '|λmin(H)|' },
   ]);
   return [
     await ctx.figure('e6-loss', 'Loss through the LB → SB switch', curves('loss'),
