@@ -44,6 +44,9 @@ describe('measures and statistics', () => {
     const few = medianInterval([3, 1, 2, 4], 0.9); // n = 4 cannot reach 90%: the widest, with its coverage
     expect(few).toMatchObject({ lo: 1, hi: 4 });
     expect(few.coverage).toBeCloseTo(0.875, 12);
+    const five = medianInterval([3.8, 3.0, 1.3, 3.2, 1.5], 0.9); // n = 5, the fewest reaching 90%: [min, max] with 1 − 2/32
+    expect(five).toMatchObject({ lo: 1.3, hi: 3.8, ranks: [1, 5] });
+    expect(five.coverage).toBeCloseTo(1 - 2 / 32, 12);
     expect(medianInterval([5], 0.9)).toMatchObject({ lo: 5, hi: 5, coverage: 0 });
   });
 });
@@ -179,6 +182,10 @@ describe('claim 8 (E4): the large batch several times sharper, as many outliers'
     expect(claim8.grade(paper)).toBe('reproduced');
   });
   it('eight pairs scattered around ×4 → reproduced', () => expect(claim8.grade(pairs([3.1, 4.5, 2.6, 5.2, 3.9, 4.1, 6, 2.2]))).toBe('reproduced'));
+  it('five pairs (the quick preset): every ratio above 1 and the median in S18’s band → reproduced; one pair at ×0.9 → partly', () => {
+    expect(claim8.grade(pairs([3.8, 3.0, 1.3, 3.2, 1.5]))).toBe('reproduced');
+    expect(claim8.grade(pairs([3.8, 3.0, 0.9, 3.2, 2.5]))).toBe('partly'); // [min, max] is the 94% interval: it reaches below 1
+  });
   it('LB sharper but only ×1.3–1.8 → partly; an interval reaching below 1 → partly; counts 9 vs 40 → partly', () => {
     expect(claim8.grade(pairs([1.3, 1.5, 1.8, 1.4, 1.6, 1.7, 1.5, 1.4]))).toBe('partly');
     expect(claim8.grade(pairs([0.8, 0.9, 3, 3.5, 4, 4.2, 5, 2.5]))).toBe('partly');

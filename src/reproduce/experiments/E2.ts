@@ -30,6 +30,8 @@ interface Sizes {
   covariances: number[];
   gd: { steps: number; lr: number };
   sgd: { steps: number; lr: number; batchSize: number };
+  /** Activations whose runs also get G, R and the H/G overlap (beyond the paper; the claims read H only). */
+  withGR: Activation[];
   reductions: string;
 }
 
@@ -43,16 +45,16 @@ interface Sizes {
 const SIZES: Record<'tiny' | 'quick' | 'paper', Sizes> = {
   tiny: {
     d: 8, h: 6, N: 60, ks: [2, 5], activations: ['relu'], optimizers: ['gd', 'sgd'], covariances: [1, 10],
-    gd: { steps: 200, lr: 0.5 }, sgd: { steps: 200, lr: 0.1, batchSize: 20 }, reductions: 'tiny (tests): 8→6→6→k, k ∈ {2, 5}, ReLU only, 60 samples',
+    gd: { steps: 200, lr: 0.5 }, sgd: { steps: 200, lr: 0.1, batchSize: 20 }, withGR: ['relu'], reductions: 'tiny (tests): 8→6→6→k, k ∈ {2, 5}, ReLU only, 60 samples',
   },
   quick: {
     d: 40, h: 16, N: 1000, ks: [2, 5, 10, 20, 50], activations: ['relu', 'tanh'], optimizers: ['gd', 'sgd'], covariances: [1, 10],
-    gd: { steps: 1000, lr: 0.5 }, sgd: { steps: 2000, lr: 0.1, batchSize: 64 },
-    reductions: 'quick: input dimension 40 (paper 100) and hidden width 16 (paper 30), so M = 928 + 17k (962…1,778) instead of 3,960 + 31k (4,022…5,510); the full grid of 40 runs is kept',
+    gd: { steps: 1000, lr: 0.5 }, sgd: { steps: 2000, lr: 0.1, batchSize: 64 }, withGR: ['relu'],
+    reductions: 'quick: input dimension 40 (paper 100) and hidden width 16 (paper 30), so M = 928 + 17k (962…1,778) instead of 3,960 + 31k (4,022…5,510); the full grid of 40 runs is kept; G, R and the H/G overlap for the ReLU runs only',
   },
   paper: {
     d: 100, h: 30, N: 1000, ks: [2, 5, 10, 20, 50], activations: ['relu', 'tanh'], optimizers: ['gd', 'sgd'], covariances: [1, 10],
-    gd: { steps: 1000, lr: 0.5 }, sgd: { steps: 2000, lr: 0.1, batchSize: 64 },
+    gd: { steps: 1000, lr: 0.5 }, sgd: { steps: 2000, lr: 0.1, batchSize: 64 }, withGR: ['relu', 'tanh'],
     reductions: 'none: the paper’s 100→30→30→k nets (M = 4,022…5,510), all 40 runs',
   },
 };
@@ -74,9 +76,10 @@ interface GridRun {
   meanEigenvalue: number;
   negativeFraction: number;
   minH: number;
-  minG: number;
-  minR: number;
-  overlapHG: number;
+  /** G, R and the overlap: null for the activations without them (Sizes.withGR). */
+  minG: number | null;
+  minR: number | null;
+  overlapHG: number | null;
 }
 
 const label = (r: Pick<GridRun, 'optimizer' | 'activation' | 'covariance'>) =>
@@ -90,7 +93,7 @@ async function runOne(ctx: ExperimentContext, s: Sizes, optimizer: Opt, activati
   const key = `${optimizer}-${activation}-cov${covariance}-k${k}`;
   const config = { model, data: data.spec, seed: 1, phases: [phase], recordEvery: Math.ceil(steps / 10) };
   const run = await ctx.time(`train ${key}`, () => trainedRun(ctx, `train-${key}`, `${stage}: training`, config, data));
-  const spectra = await ctx.time(`spectra ${key}`, () => netSpectra(ctx, `spectra-${key}`, model, run.params, data, { withGR: true, k, stage }));
+  const spectra = await ctx.time(`spectra ${key}`, () => netSpectra(ctx, `spectra-${key}`, model, run.params, data, { withGR: s.withGR.includes(activation), k, stage }));
   saveSpectra(ctx, `eigenvalues_${key}`, spectra);
   const H = spectra.H, n = H.length;
   const counts = outlierCounts(H);
@@ -105,7 +108,7 @@ async function runOne(ctx: ExperimentContext, s: Sizes, optimizer: Opt, activati
     trainLoss: end.trainLoss, trainAccuracy: end.trainAccuracy,
     lambda1: H[n - 1], gapOutliers: counts.gap, ratioOutliers: counts.ratio, elbowOutliers: elbow, matchesK: { gap: isKOrKMinus1(counts.gap, k), ratio: isKOrKMinus1(counts.ratio, k) },
     meanEigenvalue: trace / n, negativeFraction: negativeShape(H).negativeFraction,
-    minH: H[0], minG: spectra.G![0], minR: spectra.R![0], overlapHG: spectra.overlap!.subspace,
+    minH: H[0], minG: spectra.G?.[0] ?? null, minR: spectra.R?.[0] ?? null, overlapHG: spectra.overlap?.subspace ?? null,
   };
   return { row, spectra };
 }
@@ -183,7 +186,7 @@ async function figures(ctx: ExperimentContext, s: Sizes, rows: GridRun[], spectr
 
 function table(rows: GridRun[]): Table {
   return {
-    caption: `Every run: end point, λ1, outliers by the largest gap / ratio and above the absolute elbow ${ELBOW}, mean eigenvalue, minima of H, G, R and the H/G top-k overlap.`,
+    caption: `Every run: end point, λ1, outliers by the largest gap / ratio and above the absolute elbow ${ELBOW}, mean eigenvalue, minima of H, G, R and the H/G top-k overlap (G, R and the overlap for the ${[...new Set(rows.filter((r) => r.minG !== null).map((r) => r.activation))].join(" and ")} runs).`,
     columns: ['setting', 'k', 'M', 'train loss', 'train acc', 'λ1', 'gap', 'ratio', `> ${ELBOW}`, 'k or k−1 (gap)', 'k or k−1 (ratio)', 'trace/M', 'neg. fraction', 'λmin H', 'λmin G', 'λmin R', 'H/G overlap'],
     rows: rows.map((r) => [label(r), r.k, r.M, r.trainLoss, r.trainAccuracy, r.lambda1, r.gapOutliers, r.ratioOutliers, r.elbowOutliers, r.matchesK.gap, r.matchesK.ratio, r.meanEigenvalue, r.negativeFraction, r.minH, r.minG, r.minR, r.overlapHG]),
   };
@@ -208,13 +211,14 @@ export const experiment: Experiment = {
     ctx.progress('figures', 0.98);
     const { verdicts, evidence, numbers } = claims(rows);
     const relu = rows.filter((r) => r.activation === 'relu');
+    const withGR = rows.filter((r) => r.minG !== null);
     return {
       settings: [
         { key: 'data', value: `Gaussian mixture, d = ${s.d}, N = ${s.N}, k ∈ {${s.ks.join(', ')}} (cluster = class), covariance ×{${s.covariances.join(', ')}}, means ~ N(0, 9/d), normalised globally, seed 0` },
         { key: 'networks', value: `${s.d}→${s.h}→${s.h}→k, ${s.activations.join(' / ')}, biases, softmax cross-entropy, M = ${[...new Set(rows.map((r) => r.M))].join(', ')}` },
         { key: 'training', value: `GD lr ${s.gd.lr}, ${s.gd.steps} steps; SGD batch ${s.sgd.batchSize}, lr ${s.sgd.lr}, ${s.sgd.steps} steps; PyTorch-default init, seed 1 (S18: unstated)` },
         { key: 'outlier rules', value: `largest consecutive gap and largest consecutive ratio among the top ${OUTLIER_WINDOW}; also the count above S18’s absolute elbow ${ELBOW} (reported, not used: our eigenvalue scale differs)` },
-        { key: 'spectra', value: 'exact H, G, R of every trained net, fully diagonalised; H/G overlap of the top-k eigenvectors' },
+        { key: 'spectra', value: `exact H of every trained net, fully diagonalised; also G, R and the H/G overlap of the top-k eigenvectors for the ${s.withGR.join(' and ')} runs` },
         { key: 'preset reductions', value: s.reductions },
       ],
       results: { seeds: { data: 0, init: 1, sgdBatchOrder: 1 }, runs: rows, claims: numbers, evidence },
@@ -224,7 +228,7 @@ export const experiment: Experiment = {
       notes: [
         `ReLU runs with k or k−1 outliers: ${relu.filter((r) => r.matchesK.gap).length} of ${relu.length} by the largest gap, ${relu.filter((r) => r.matchesK.ratio).length} by the largest ratio.`,
         `λ1 ranges over ${fmt(Math.min(...rows.map((r) => r.lambda1)))}–${fmt(Math.max(...rows.map((r) => r.lambda1)))} (S18: 0.010–0.017); the input scaling, N and the end point are unstated, so absolute thresholds such as the elbow ${ELBOW} do not transfer.`,
-        `G’s smallest eigenvalue over all runs: ${fmt(Math.min(...rows.map((r) => r.minG)))} (PSD up to rounding); H/G top-k overlap ${fmt(Math.min(...rows.map((r) => r.overlapHG)))}–${fmt(Math.max(...rows.map((r) => r.overlapHG)))}.`,
+        `G’s smallest eigenvalue over the ${s.withGR.join(' and ')} runs: ${fmt(Math.min(...withGR.map((r) => r.minG!)))} (PSD up to rounding); H/G top-k overlap ${fmt(Math.min(...withGR.map((r) => r.overlapHG!)))}–${fmt(Math.max(...withGR.map((r) => r.overlapHG!)))}.`,
         ...(sizeOf(ctx) === 'paper' ? [] : ['S18 Fig. 2’s dots come from nets of M = 4,022…5,510; ours are smaller at this preset.']),
       ],
       summary: `Outliers k or k−1 in ${relu.filter((r) => r.matchesK.gap).length}/${relu.length} ReLU runs by the largest gap, ${relu.filter((r) => r.matchesK.ratio).length}/${relu.length} by the largest ratio.`,
