@@ -13,7 +13,7 @@ import { fig1 } from '../reference';
 import { initialParameters } from '../../train';
 import { bySize, fmt, last, mlp, netSpectra, pct, saveSpectra, sizeOf, spectraResults, trainedRun } from '../common';
 import type { Experiment, ExperimentContext, ExperimentResult } from '../types';
-import { BulkFractions, bulkEvidence, claim1, claim2, fractionAbsBelow, negativesEvidence, negativeShape, NegativeShape, outlierCounts } from '../rules';
+import { BULK, BulkFractions, bulkEvidence, claim1, claim2, fractionAbsBelow, negativesEvidence, negativeShape, NegativeShape, num, outlierCounts } from '../rules';
 
 /** S18 Fig. 1's parameter count. */
 const PAPER_M = 5510;
@@ -142,7 +142,7 @@ export const experiment: Experiment = {
 
     const table: Table = {
       caption: 'Summary of the spectra (negatives: λ < 0).',
-      columns: ['point', 'matrix', 'λmax', 'λmin', 'fraction |λ| < 1e-4', 'fraction |λ| < 1e-3', 'negative fraction', '|λmin|/λmax', 'trace / M'],
+      columns: ['point', 'matrix', 'λmax', 'λmin', ...BULK.thresholds.map((t) => `fraction |λ| < ${num(t)}`), 'negative fraction', '|λmin|/λmax', 'trace / M'],
       rows: [
         ['init', 'H', atInit.H], ['end', 'H', atEnd.H], ['end', 'G', atEnd.G!], ['end', 'R', atEnd.R!],
         ['S18 init', 'H', Float64Array.from(paper.init)], ['S18 end', 'H', Float64Array.from(paper.final)],
@@ -150,7 +150,7 @@ export const experiment: Experiment = {
         const x = v as Float64Array;
         const sh = negativeShape(x);
         const tr = x.reduce((a, b) => a + b, 0);
-        return [p as string, m as string, x[x.length - 1], x[0], fractionAbsBelow(x, 1e-4), fractionAbsBelow(x, 1e-3), sh.negativeFraction, sh.ratio, tr / x.length];
+        return [p as string, m as string, x[x.length - 1], x[0], ...BULK.thresholds.map((t) => fractionAbsBelow(x, t)), sh.negativeFraction, sh.ratio, tr / x.length];
       }),
     };
     return {
@@ -179,7 +179,7 @@ export const experiment: Experiment = {
         `H/G top-${s.k} eigenvector overlap ‖V_Hᵀ V_G‖²_F / k = ${fmt(atEnd.overlap!.subspace)} (1 = same subspace).`,
         ...(sizeOf(ctx) === 'paper' ? [] : [`Run at reduced size (${sizeOf(ctx)}): M = ${M}; S18's curves (dots) have M = 5,510, so the full spectrum is drawn against rank / M.`]),
       ],
-      summary: `End: ${pct(fractionAbsBelow(atEnd.H, 1e-4))} of |λ| < 1e-4, λ ∈ [${fmt(atEnd.H[0])}, ${fmt(atEnd.H[atEnd.H.length - 1])}]; init: ${pct(negativeShape(atInit.H).negativeFraction)} negative.`,
+      summary: `End: ${pct(fractionAbsBelow(atEnd.H, BULK.thresholds[0]))} of |λ| < ${num(BULK.thresholds[0])}, λ ∈ [${fmt(atEnd.H[0])}, ${fmt(atEnd.H[atEnd.H.length - 1])}]; init: ${pct(negativeShape(atInit.H).negativeFraction)} negative.`,
     };
   },
 };

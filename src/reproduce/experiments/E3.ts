@@ -10,7 +10,7 @@ import { eigenvaluesByRank, negativeTail, spectraHGR } from '../../report/charts
 import type { Table } from '../../report/html';
 import { fig3, fig5 } from '../reference';
 import type { Experiment, ExperimentContext, ExperimentResult } from '../types';
-import { claim5 as claim5Rule, claim6 as claim6Rule, NEGATIVE_FRACTION, WidthEvidence } from '../rules';
+import { claim5 as claim5Rule, claim6 as claim6Rule, NEGATIVE_FRACTION, num, WidthEvidence } from '../rules';
 import { bySize, fmt, last, maxRelativeDeviation, mlp, pct, sizeOf, trainedRun } from './shared';
 import { netSpectra, saveSpectra, spectraResults, summary } from './spectra';
 
@@ -116,7 +116,7 @@ function claim6(rows: WidthRun[]) {
   const f = rows.map((r) => r.negativeFraction);
   const lo = Math.min(...f), hi = Math.max(...f);
   return claim6Rule.verdict({ negativeFraction: f },
-    `fraction of λ < −1e-6: ${f.map(pct).join(', ')} (max/min ${fmt(lo > 0 ? hi / lo : Infinity)})`,
+    `fraction of λ < −${num(NEG_TOL)}: ${f.map(pct).join(', ')} (max/min ${fmt(lo > 0 ? hi / lo : Infinity)})`,
     '≈1.1% for every width; most negative ≈ −6e-5');
 }
 
@@ -163,8 +163,8 @@ function routeText(routes: Record<string, { route: string; r: number }> | undefi
 
 function table(rows: WidthRun[]): Table {
   return {
-    caption: 'Per width: training end point, top of the Hessian spectrum, negatives (λ < −1e-6), and the H/G top-k eigenvector overlap.',
-    columns: ['h', 'M', 'train loss', 'train acc', 'λ1', 'λ10', 'outliers (gap)', 'outliers (ratio)', 'fraction λ < −1e-6', 'most negative', 'H/G top-k overlap'],
+    caption: `Per width: training end point, top of the Hessian spectrum, negatives (λ < −${num(NEG_TOL)}), and the H/G top-k eigenvector overlap.`,
+    columns: ['h', 'M', 'train loss', 'train acc', 'λ1', 'λ10', 'outliers (gap)', 'outliers (ratio)', `fraction λ < −${num(NEG_TOL)}`, 'most negative', 'H/G top-k overlap'],
     rows: rows.map((r) => [r.h, r.M, r.trainLoss, r.trainAccuracy, r.lambda1, r.lambda10, r.gapOutliers, r.ratioOutliers, r.negativeFraction, r.mostNegative, r.overlapHG]),
   };
 }

@@ -16,7 +16,7 @@ export const RULES: Record<string, Rule<never>> = Object.fromEntries(
   [claim1, claim2, claim2EndOnly, claim3, claim4, claim5, claim6, claim7, claim8, claim9, claim10, p2, p3, p4, p5, p6].map((r) => [r.id, r as Rule<never>]),
 );
 
-export { allSomeNone, defineRule } from './rule';
+export { allSomeNone, defineRule, num } from './rule';
 export type { Rule, RuleSpec } from './rule';
 export * from './measures';
 export * from './stats';

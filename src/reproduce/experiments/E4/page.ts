@@ -6,7 +6,7 @@ import { describeModel } from '../../../engine/modelSummary';
 import { eigenvaluesByRank, negativeTail, spectraHGR, StepPoint, trainingCurves } from '../../../report/charts';
 import type { Table } from '../../../report/html';
 import { fig6 } from '../../reference';
-import { BatchEvidence, BatchStatistics, claim8, median, outlierCountsAgree } from '../../rules';
+import { BatchEvidence, BatchStatistics, claim8, median, NEGATIVE_FRACTION, num, outlierCountsAgree } from '../../rules';
 import type { ExperimentContext } from '../../types';
 import { fmt, pct } from '../shared';
 import { LABEL, Pair, PairCheck, PaperNumbers, RankRatios, RunRow, sharpnessRatios } from './compute';
@@ -96,7 +96,7 @@ async function figures(ctx: ExperimentContext, s: E4Sizes, M: number, p0: Pair, 
 function runTable(pairs: Pair[], paper: PaperNumbers): Table {
   const rows = pairs.flatMap((p) => [p.rows.sb, p.rows.lb]);
   return {
-    caption: 'The end points (every seed pair) and S18’s (from its Fig. 4 and Fig. 6 points; — where the paper gives none). Negatives: λ < −1e-6.',
+    caption: `The end points (every seed pair) and S18’s (from its Fig. 4 and Fig. 6 points; — where the paper gives none). Negatives: λ < −${num(NEGATIVE_FRACTION.tolerance)}.`,
     columns: ['run', 'seed', 'batch', 'steps', 'epochs', 'loss at step 0', 'train loss', 'train acc', 'λ1', 'λ2', 'λ10', 'outliers (ratio)', 'outliers (gap)', 'most negative', 'fraction negative', '|λmin| / λ1'],
     rows: [
       ...rows.map((r) => [r.run, r.seed, r.batchSize, r.steps, r.epochs, r.initialLoss, r.trainLoss, r.trainAccuracy, r.lambda1, r.top[1] ?? null, r.top[9] ?? null, r.outliersRatio, r.outliersGap, r.mostNegative, r.negativeFraction, r.negativeToPositive]),
@@ -158,7 +158,7 @@ export async function page(ctx: ExperimentContext, size: string, s: E4Sizes, M: 
     `End points: train loss SB ${list((r) => r.trainLoss, sbRows)}, LB ${list((r) => r.trainLoss, lbRows)}${seedsText}. LB’s λ1: ${list((r) => r.lambda1, lbRows)}, to compare with 2/lr = ${fmt(2 / s.lr)}, the stability limit of (nearly) full-batch gradient descent at this step size; SB’s λ1: ${list((r) => r.lambda1, sbRows)}.`,
     `The absolute eigenvalue scale depends on the input scaling (ours: pixels in [0, 1], no normalisation; S18’s is unstated) and on the end point: compare the LB/SB factors and the relative figure. Median over pairs ×${fmt(stats.median)} (interval ×${fmt(stats.interval.lo)}–×${fmt(stats.interval.hi)}, coverage ${pct(stats.interval.coverage)}) vs S18 ×${fmt(paper.check.ratio)} at λ1; S18 ×${fmt(paper.ratios.minOverOutliers)}–${fmt(paper.ratios.maxOverOutliers)} over its top ${paper.ratios.outlierRanks}.`,
     ...(along.length > 0 ? [`λ1 over training (seed pair ${p0.seed}, Lanczos every ${s.sharpness.every} steps): LB/SB ${along.map((a) => `${a.step}: ×${fmt(a.ratio)}`).join(', ')}. Claim 8 is graded at the end points only, as S18 does; this shows how much the factor depends on where training stops.`] : []),
-    `Negative tail: most negative SB ${list((r) => r.mostNegative, sbRows)}, LB ${list((r) => r.mostNegative, lbRows)} (SB/LB ${negRatios.map(fmt).join(', ')}); S18: ${fmt(paper.mostNegative.sb)} and ${fmt(paper.mostNegative.lb)} (SB/LB ${fmt(paperNegRatio)}). Fraction below −1e-6: SB ${sbRows.map((r) => pct(r.negativeFraction)).join(', ')}, LB ${lbRows.map((r) => pct(r.negativeFraction)).join(', ')}; S18 Fig. 6 plots its tails to ${pct(paper.plottedNegativeFraction)} of M. |λmin|/λ1: ours ${rows.map((r) => fmt(r.negativeToPositive)).join(', ')}; S18 ${fmt(-paper.mostNegative.sb / paper.top.sb[0])} and ${fmt(-paper.mostNegative.lb / paper.top.lb[0])}.`,
+    `Negative tail: most negative SB ${list((r) => r.mostNegative, sbRows)}, LB ${list((r) => r.mostNegative, lbRows)} (SB/LB ${negRatios.map(fmt).join(', ')}); S18: ${fmt(paper.mostNegative.sb)} and ${fmt(paper.mostNegative.lb)} (SB/LB ${fmt(paperNegRatio)}). Fraction below −${num(NEGATIVE_FRACTION.tolerance)}: SB ${sbRows.map((r) => pct(r.negativeFraction)).join(', ')}, LB ${lbRows.map((r) => pct(r.negativeFraction)).join(', ')}; S18 Fig. 6 plots its tails to ${pct(paper.plottedNegativeFraction)} of M. |λmin|/λ1: ours ${rows.map((r) => fmt(r.negativeToPositive)).join(', ')}; S18 ${fmt(-paper.mostNegative.sb / paper.top.sb[0])} and ${fmt(-paper.mostNegative.lb / paper.top.lb[0])}.`,
     ...(pairs.length > 1 ? [`This run: training took ${fmt(trainSeconds('sb'))} s (SB) and ${fmt(trainSeconds('lb'))} s (LB) per pair after the first (median; the first pair also tracks λ1 along the way); every step is in the timings below.`] : []),
     ...(s.withGR ? ['G and R are computed at the first seed pair (values only, assembled together with H); at paper size they are skipped (H, G and R side by side need 3 × 8.1 GB).'] : []),
   ];
