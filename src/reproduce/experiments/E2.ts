@@ -82,8 +82,9 @@ interface GridRun {
   overlapHG: number | null;
 }
 
+const actName = (a: Activation) => (a === 'relu' ? 'ReLU' : a);
 const label = (r: Pick<GridRun, 'optimizer' | 'activation' | 'covariance'>) =>
-  `${r.optimizer.toUpperCase()} ${r.activation === 'relu' ? 'ReLU' : 'tanh'} cov ${r.covariance}`;
+  `${r.optimizer.toUpperCase()} ${actName(r.activation)} cov ${r.covariance}`;
 
 async function runOne(ctx: ExperimentContext, s: Sizes, optimizer: Opt, activation: Activation, covariance: number, k: number, stage: string) {
   const data = gaussianMixture({ k, N: s.N, d: s.d, covarianceMultiplier: covariance, seed: 0 });
@@ -186,7 +187,7 @@ async function figures(ctx: ExperimentContext, s: Sizes, rows: GridRun[], spectr
 
 function table(rows: GridRun[]): Table {
   return {
-    caption: `Every run: end point, λ1, outliers by the largest gap / ratio and above the absolute elbow ${ELBOW}, mean eigenvalue, minima of H, G, R and the H/G top-k overlap (G, R and the overlap for the ${[...new Set(rows.filter((r) => r.minG !== null).map((r) => r.activation))].join(" and ")} runs).`,
+    caption: `Every run: end point, λ1, outliers by the largest gap / ratio and above the absolute elbow ${ELBOW}, mean eigenvalue, minima of H, G, R and the H/G top-k overlap (G, R and the overlap for the ${[...new Set(rows.filter((r) => r.minG !== null).map((r) => actName(r.activation)))].join(' and ')} runs).`,
     columns: ['setting', 'k', 'M', 'train loss', 'train acc', 'λ1', 'gap', 'ratio', `> ${ELBOW}`, 'k or k−1 (gap)', 'k or k−1 (ratio)', 'trace/M', 'neg. fraction', 'λmin H', 'λmin G', 'λmin R', 'H/G overlap'],
     rows: rows.map((r) => [label(r), r.k, r.M, r.trainLoss, r.trainAccuracy, r.lambda1, r.gapOutliers, r.ratioOutliers, r.elbowOutliers, r.matchesK.gap, r.matchesK.ratio, r.meanEigenvalue, r.negativeFraction, r.minH, r.minG, r.minR, r.overlapHG]),
   };
@@ -218,7 +219,7 @@ export const experiment: Experiment = {
         { key: 'networks', value: `${s.d}→${s.h}→${s.h}→k, ${s.activations.join(' / ')}, biases, softmax cross-entropy, M = ${[...new Set(rows.map((r) => r.M))].join(', ')}` },
         { key: 'training', value: `GD lr ${s.gd.lr}, ${s.gd.steps} steps; SGD batch ${s.sgd.batchSize}, lr ${s.sgd.lr}, ${s.sgd.steps} steps; PyTorch-default init, seed 1 (S18: unstated)` },
         { key: 'outlier rules', value: `largest consecutive gap and largest consecutive ratio among the top ${OUTLIER_WINDOW}; also the count above S18’s absolute elbow ${ELBOW} (reported, not used: our eigenvalue scale differs)` },
-        { key: 'spectra', value: `exact H of every trained net, fully diagonalised; also G, R and the H/G overlap of the top-k eigenvectors for the ${s.withGR.join(' and ')} runs` },
+        { key: 'spectra', value: `exact H of every trained net, fully diagonalised; also G, R and the H/G overlap of the top-k eigenvectors for the ${s.withGR.map(actName).join(' and ')} runs` },
         { key: 'preset reductions', value: s.reductions },
       ],
       results: { seeds: { data: 0, init: 1, sgdBatchOrder: 1 }, runs: rows, claims: numbers, evidence },
@@ -228,7 +229,7 @@ export const experiment: Experiment = {
       notes: [
         `ReLU runs with k or k−1 outliers: ${relu.filter((r) => r.matchesK.gap).length} of ${relu.length} by the largest gap, ${relu.filter((r) => r.matchesK.ratio).length} by the largest ratio.`,
         `λ1 ranges over ${fmt(Math.min(...rows.map((r) => r.lambda1)))}–${fmt(Math.max(...rows.map((r) => r.lambda1)))} (S18: 0.010–0.017); the input scaling, N and the end point are unstated, so absolute thresholds such as the elbow ${ELBOW} do not transfer.`,
-        `G’s smallest eigenvalue over the ${s.withGR.join(' and ')} runs: ${fmt(Math.min(...withGR.map((r) => r.minG!)))} (PSD up to rounding); H/G top-k overlap ${fmt(Math.min(...withGR.map((r) => r.overlapHG!)))}–${fmt(Math.max(...withGR.map((r) => r.overlapHG!)))}.`,
+        `G’s smallest eigenvalue over the ${s.withGR.map(actName).join(' and ')} runs: ${fmt(Math.min(...withGR.map((r) => r.minG!)))} (PSD up to rounding); H/G top-k overlap ${fmt(Math.min(...withGR.map((r) => r.overlapHG!)))}–${fmt(Math.max(...withGR.map((r) => r.overlapHG!)))}.`,
         ...(sizeOf(ctx) === 'paper' ? [] : ['S18 Fig. 2’s dots come from nets of M = 4,022…5,510; ours are smaller at this preset.']),
       ],
       summary: `Outliers k or k−1 in ${relu.filter((r) => r.matchesK.gap).length}/${relu.length} ReLU runs by the largest gap, ${relu.filter((r) => r.matchesK.ratio).length}/${relu.length} by the largest ratio.`,
