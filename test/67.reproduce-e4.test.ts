@@ -58,9 +58,10 @@ describe('E4 sizes', () => {
 describe('E4 small vs large batch (tiny)', () => {
   const dir = tmp();
   let r: Awaited<ReturnType<typeof E4.run>>;
+  // Seconds on an idle 2-core machine; minutes when it is shared.
   beforeAll(async () => {
     r = await E4.run(createExperimentContext({ preset: TINY, dir }));
-  });
+  }, 600_000);
 
   it('returns every pair’s λ1 ratio and counts as claim 8’s evidence, with the median and its interval', () => {
     checkResult(r, dir, ['rank (1 = largest eigenvalue)', 'negative eigenvalue λ', 'iteration (SGD step)']);
@@ -134,7 +135,7 @@ describe('E4 small vs large batch (tiny)', () => {
     const steps = E4_SIZES.tiny.seeds.flatMap((s) => [`train-sb-s${s}`, `train-lb-s${s}`, `spectra-sb-s${s}`, `spectra-lb-s${s}`]);
     expect([...again.reused].sort()).toEqual(steps.sort());
     expect(r2.results).toEqual(r.results);
-  });
+  }, 600_000);
 });
 
 describe('E4 through the runner: interrupted, then --resume', () => {
@@ -158,5 +159,5 @@ describe('E4 through the runner: interrupted, then --resume', () => {
 
     const again = await runReproduce({ preset: TINY, out: dir, only: ['E4'], resume: true });
     expect(again.outcomes[0].status).toBe('reused');
-  });
+  }, 600_000);
 });
