@@ -200,6 +200,8 @@ describe('raw binding: bad input is an error, never a crash', () => {
   it.each([
     ['N = 0', () => binding().factorPlan(raw, 0, 'hessian'), /N must be/],
     ['N huge', () => binding().factorPlan(raw, 1e300, 'hessian'), /N must be/],
+    ['N fractional', () => binding().factorPlan(raw, 2.5, 'hessian'), /N must be an integer/],
+    ['X of the wrong length', () => binding().factorSpectrum(raw, f.params, f.data.X.subarray(1), f.data.y, { kind: 'ggn' }), /X must have N \* 5 entries/],
     ['unknown kind', () => binding().factorPlan(raw, 10, 'fisher' as never), /kind must be/],
     ['options null', () => binding().factorSpectrum(raw, f.params, f.data.X, f.data.y, null as never), /options/],
     ['vectors −5', () => binding().factorSpectrum(raw, f.params, f.data.X, f.data.y, { kind: 'ggn', vectors: -5 }), /vectors/],

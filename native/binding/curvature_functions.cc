@@ -16,17 +16,6 @@
 
 namespace hlnode {
 
-namespace {
-
-// A job's model and data, copied out of the caller's typed arrays (js_convert.h: copy_of).
-struct ModelInputs {
-  hl::ModelSpec spec;
-  std::vector<double> params, X;
-  std::vector<std::int32_t> y;
-  hl::DataView data() const { return {X.data(), y.data(), static_cast<hl::Index>(y.size())}; }
-};
-
-// Checks (model, params, X, y) from info[0..3] in place: shapes, then values.
 void check_model_inputs(const Napi::CallbackInfo& info, hl::ModelSpec& spec, F64View& params, F64View& X, I32View& y) {
   spec = parse_model(info[0]);
   params = float64_view(info[1], "params");
@@ -41,7 +30,6 @@ void check_model_inputs(const Napi::CallbackInfo& info, hl::ModelSpec& spec, F64
                       {X.data, y.data, static_cast<hl::Index>(y.length)});
 }
 
-// Reads and checks (model, params, X, y), then copies them for a job.
 ModelInputs read_model_inputs(const Napi::CallbackInfo& info) {
   ModelInputs in;
   F64View params, X;
@@ -52,6 +40,8 @@ ModelInputs read_model_inputs(const Napi::CallbackInfo& info) {
   in.y = copy_of(y);
   return in;
 }
+
+namespace {
 
 /// Throws Numerical naming `what` and the first non-finite entry of values[0..n): huge finite
 /// parameters (1e154 and up) overflow the forward pass into Inf/NaN without any input being bad.

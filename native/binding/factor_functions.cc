@@ -4,6 +4,7 @@
 #include <string>
 
 #include "../core/factor_spectrum.h"
+#include "curvature_functions.h"
 #include "js_convert.h"
 #include "js_errors.h"
 #include "matrix_wrap.h"
@@ -40,15 +41,12 @@ Napi::Object plan_object(Napi::Env env, const hl::FactorPlan& p) {
 
 class FactorWorker : public PromiseWorker {
  public:
-  FactorWorker(const Napi::CallbackInfo& info, hl::ModelSpec spec, F64View params, F64View X, I32View y,
-               hl::FactorRequest req)
-      : PromiseWorker(info.Env(), "hessian-lab:factor-spectrum", info[5], info[6]), spec_(std::move(spec)),
-        params_(copy_of(params)), X_(copy_of(X)), y_(copy_of(y)), req_(req) {}
+  FactorWorker(const Napi::CallbackInfo& info, ModelInputs in, hl::FactorRequest req)
+      : PromiseWorker(info.Env(), "hessian-lab:factor-spectrum", info[5], info[6]), in_(std::move(in)), req_(req) {}
 
  protected:
   void Run(const hl::Control& control) override {
-    result_ = hl::factor_spectrum(spec_, params_.data(), {X_.data(), y_.data(), static_cast<hl::Index>(y_.size())}, req_,
-                                  control);
+    result_ = hl::factor_spectrum(in_.spec, in_.params.data(), in_.data(), req_, control);
   }
   Napi::Value Resolve(Napi::Env env) override {
     Napi::Object out = Napi::Object::New(env);
@@ -65,10 +63,7 @@ class FactorWorker : public PromiseWorker {
   }
 
  private:
-  hl::ModelSpec spec_;
-  // Copies, not views: the caller may detach or transfer its buffers while the job runs.
-  std::vector<double> params_, X_;
-  std::vector<std::int32_t> y_;
+  ModelInputs in_;
   hl::FactorRequest req_;
   hl::FactorResult result_;
 };
@@ -78,24 +73,16 @@ class FactorWorker : public PromiseWorker {
 Napi::Value FactorSpectrum(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    hl::ModelSpec spec = parse_model(info[0]);
-    F64View params = float64_view(info[1], "params"), X = float64_view(info[2], "X");
-    I32View y = int32_view(info[3], "y");
-    const hl::Index n0 = spec.inputs();
-    hl::require(X.length == y.length * static_cast<size_t>(n0),
-                "X must have N * " + std::to_string(n0) + " entries for N = " + std::to_string(y.length) +
-                    " labels; received " + std::to_string(X.length));
-    hl::validate_inputs(spec, params.data, static_cast<hl::Index>(params.length),
-                        {X.data, y.data, static_cast<hl::Index>(y.length)});
+    ModelInputs in = read_model_inputs(info);
     if (!info[4].IsObject()) throw_type(env, "options", "an object {kind, vectors?}");
     Napi::Object o = info[4].As<Napi::Object>();
     hl::FactorRequest req;
     req.kind = parse_kind(o.Get("kind"));
     req.vectors = get_index(o, "vectors", 0);
     hl::require(req.vectors >= -1, "vectors must be -1 (all), 0 or a count; received " + std::to_string(req.vectors));
-    const hl::FactorPlan plan = hl::plan_factor(spec, static_cast<hl::Index>(y.length), req.kind);
+    const hl::FactorPlan plan = hl::plan_factor(in.spec, static_cast<hl::Index>(in.y.size()), req.kind);
     if (!plan.supported) hl::fail(hl::ErrorKind::InvalidArgument, plan.refusal);
-    auto* w = new FactorWorker(info, std::move(spec), params, X, y, req);
+    auto* w = new FactorWorker(info, std::move(in), req);
     return w->Queue();
   });
 }
@@ -104,9 +91,7 @@ Napi::Value FactorPlan(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
     hl::ModelSpec spec = parse_model(info[0]);
-    if (!info[1].IsNumber()) throw_type(env, "N", "a number");
-    const hl::Index N = info[1].As<Napi::Number>().Int64Value();
-    return plan_object(env, hl::plan_factor(spec, N, parse_kind(info[2])));
+    return plan_object(env, hl::plan_factor(spec, integer_of(info[1], "N"), parse_kind(info[2])));
   });
 }
 

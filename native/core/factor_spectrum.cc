@@ -171,50 +171,53 @@ void for_each_factor_row(const SequentialNet& net, const double* params, const D
   }
 }
 
-// Eigenvalues of a small symmetric matrix (all) and, on request, the vectors of its `vectors`
-// largest (-1: all) — one LAPACK call when all are wanted, values + an index range otherwise.
-struct SmallEigen {
-  std::vector<double> values;
-  std::unique_ptr<DenseMatrix> vectors;  // n x k column-major (ascending: the last k of `values`)
-  std::string driver;
-};
-
-SmallEigen small_eigen(DenseMatrix& T, Index vectors, const Control& control) {
-  const Index n = T.rows();
-  SmallEigen out;
-  EigenRequest all;
-  all.vectors = vectors < 0 || vectors >= n;
-  EigenResult e = solve_symmetric(T, all, control);
-  out.values = std::move(e.values);
-  out.driver = e.driver;
-  if (all.vectors) {
-    out.vectors = std::move(e.vectors);
-  } else if (vectors > 0) {
-    EigenRequest top;
-    top.vectors = true;
-    top.first = n - vectors;
-    top.last = n - 1;
-    EigenResult v = solve_symmetric(T, top, control);
-    out.vectors = std::move(v.vectors);
-    out.driver += "+" + v.driver;
-  }
-  return out;
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// All M values (the r small eigenvalues with M - r zeros after the negatives), and the position of
-// the small matrix's eigenvalue j in that list.
-void pad_zeros(const std::vector<double>& small, Index M, FactorResult& result, Index first_vector, Index vectors) {
-  const Index r = static_cast<Index>(small.size());
+// The small matrix's eigenvectors that map back to the result's vectors.
+struct SmallVectors {
+  std::unique_ptr<DenseMatrix> storage;
+  const double* columns = nullptr;  // r x count, column-major: those of the `count` largest eigenvalues
+  Index count = 0;
+};
+
+// Solves the small symmetric r x r matrix T (full storage; freed here) for all its eigenvalues and
+// the vectors of its `vectors` largest (-1: all; one LAPACK call when all are wanted, values + an
+// index range otherwise). Fills result.values with all M values — T's, with the M - r exact zeros
+// after its negatives — and the driver, the eigensolve time and each vector's position in values.
+SmallVectors solve_small(std::unique_ptr<DenseMatrix> T, Index M, Index vectors, const Control& control,
+                         FactorResult& result) {
+  const auto start = std::chrono::steady_clock::now();
+  const Index r = T->rows();
+  const Index want = vectors < 0 ? r : std::min(vectors, r);
+  EigenRequest all;
+  all.vectors = want == r;
+  EigenResult e = solve_symmetric(*T, all, control);
+  result.driver = e.driver;
+  SmallVectors out;
+  out.count = want;
+  if (all.vectors) {
+    out.storage = std::move(e.vectors);
+  } else if (want > 0) {
+    EigenRequest top;
+    top.vectors = true;
+    top.first = r - want;
+    top.last = r - 1;
+    EigenResult v = solve_symmetric(*T, top, control);
+    out.storage = std::move(v.vectors);
+    result.driver += "+" + v.driver;
+  }
+  T.reset();
+  if (out.storage) out.columns = out.storage->f64() + (out.storage->cols() - want) * r;
+  result.eigen_seconds = seconds_since(start);
+  const std::vector<double>& small = e.values;
   const Index negatives = static_cast<Index>(std::lower_bound(small.begin(), small.end(), 0.0) - small.begin());
   result.values.assign(static_cast<size_t>(M), 0.0);
   std::copy(small.begin(), small.begin() + negatives, result.values.begin());
   std::copy(small.begin() + negatives, small.end(), result.values.begin() + (M - r + negatives));
-  for (Index j = first_vector; j < first_vector + vectors; ++j)
-    result.vector_index.push_back(j < negatives ? j : j + (M - r));
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  for (Index j = r - want; j < r; ++j) result.vector_index.push_back(j < negatives ? j : j + (M - r));
+  return out;
 }
 
 // G or C: eigenvalues of the Gram of the factor rows.
@@ -260,16 +263,10 @@ void gram_route(const SequentialNet& net, const ModelSpec& model, const double* 
     for (Index j = i + 1; j < order; ++j) k[j * order + i] = k[i * order + j];
   control.check();
   result.factor_seconds = seconds_since(t0);
-  const auto t1 = std::chrono::steady_clock::now();
-  const Index want = req.vectors < 0 ? order : std::min(req.vectors, order);
-  SmallEigen e = small_eigen(*K, want, control);
-  K.reset();
-  result.eigen_seconds = seconds_since(t1);
-  result.driver = e.driver;
-  pad_zeros(e.values, M, result, order - want, want);
+  const SmallVectors u = solve_small(std::move(K), M, req.vectors, control, result);
+  const Index want = u.count;
   if (want == 0) return;
-  const Index kcols = e.vectors->cols();
-  const double* U = e.vectors->f64() + (kcols - want) * order;  // the last `want` columns
+  const double* U = u.columns;
   result.vectors = std::make_unique<DenseMatrix>(M, want, Dtype::F64, true);
   double* V = result.vectors->f64();
   if (!F) {
@@ -383,18 +380,11 @@ void subspace_route(const SequentialNet& net, const ModelSpec& model, const doub
   Fo = std::vector<double>();
   control.check();
   result.factor_seconds = seconds_since(t0);
-
-  const auto t1 = std::chrono::steady_clock::now();
-  const Index want = req.vectors < 0 ? r : std::min(req.vectors, r);
-  SmallEigen e = small_eigen(*T, want, control);
-  T.reset();
-  result.eigen_seconds = seconds_since(t1);
-  result.driver = e.driver;
-  pad_zeros(e.values, M, result, r - want, want);
+  const SmallVectors y = solve_small(std::move(T), M, req.vectors, control, result);
+  const Index want = y.count;
   if (want == 0) return;
   // x = (y_o on the o coordinates, Q_B y_b on b's).
-  const Index kcols = e.vectors->cols();
-  const double* Y = e.vectors->f64() + (kcols - want) * r;
+  const double* Y = y.columns;
   result.vectors = std::make_unique<DenseMatrix>(M, want, Dtype::F64, true);
   double* X = result.vectors->f64();
   std::vector<double> W(static_cast<size_t>(Mb * want), 0.0);

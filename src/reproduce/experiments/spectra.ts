@@ -104,7 +104,7 @@ export async function netSpectra(
   const names: MatrixName[] = options.withGR ? ['hessian', 'ggn', 'residual'] : ['hessian'];
   const got: Partial<Record<MatrixName, MatrixSpectrum>> = {};
   for (const name of names) {
-    got[name] = await ctx.step(`${key}-${name}`, () => oneMatrix(model, params, data, name, options.withGR ? k : 0, ctx, stage));
+    got[name] = await ctx.time(`${key}-${name}`, () => ctx.step(`${key}-${name}`, () => oneMatrix(model, params, data, name, options.withGR ? k : 0, ctx, stage)));
   }
   const out: NetSpectra = { M, H: got.hessian!.values, routes: Object.fromEntries(names.filter((n) => got[n]!.route).map((n) => [n, got[n]!.route!])) };
   if (options.withGR) {
