@@ -5,7 +5,7 @@
 
 #include "../core/dense_matrix.h"
 #include "../core/eigensolver.h"
-#include "../core/linalg.h"
+#include "../core/threads.h"
 #include "addon_data.h"
 #include "cancel_token_wrap.h"
 #include "curvature_functions.h"
@@ -16,12 +16,6 @@
 
 namespace hlnode {
 namespace {
-
-Napi::Value SetThreads(const Napi::CallbackInfo& info) {
-  if (!info[0].IsNumber()) throw_type(info.Env(), "threads", "a number");
-  hl::set_thread_count(info[0].As<Napi::Number>().Int32Value());
-  return Napi::Number::New(info.Env(), hl::thread_count());
-}
 
 Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), hl::thread_count()); }
 
@@ -49,6 +43,8 @@ Napi::Value BenchmarkGemm(const Napi::CallbackInfo& info) {
     const hl::Index m = info[0].As<Napi::Number>().Int64Value(), n = info[1].As<Napi::Number>().Int64Value(),
                     k = info[2].As<Napi::Number>().Int64Value();
     hl::require(m >= 1 && n >= 1 && k >= 1, "m, n, k must be >= 1");
+    const int threads = info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : 0;
+    hl::BlasThreads blas(hl::resolve_threads(threads));
     hl::DenseMatrix A(m, k, hl::Dtype::F64), B(k, n, hl::Dtype::F64), C(m, n, hl::Dtype::F64);
     for (hl::Index i = 0; i < m * k; ++i) A.f64()[i] = double(i % 7) - 3.0;
     for (hl::Index i = 0; i < k * n; ++i) B.f64()[i] = double(i % 5) - 2.0;
@@ -78,7 +74,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("trainMany", Napi::Function::New<TrainMany>(env, "trainMany"));
   exports.Set("evaluateMany", Napi::Function::New<EvaluateMany>(env, "evaluateMany"));
   exports.Set("benchmarkGemm", Napi::Function::New<BenchmarkGemm>(env, "benchmarkGemm"));
-  exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));
   exports.Set("threads", Napi::Function::New<Threads>(env, "threads"));
   exports.Set("availableMemory", Napi::Function::New<AvailableMemory>(env, "availableMemory"));
   exports.Set("lapackIntegerBits", Napi::Number::New(env, 8 * sizeof(lapack_int)));

@@ -1,5 +1,6 @@
 #include "curvature_functions.h"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <vector>
@@ -7,6 +8,7 @@
 #include "../core/model.h"
 #include "../core/dense_matrix.h"
 #include "../core/eigensolver.h"
+#include "../core/threads.h"
 #include "js_convert.h"
 #include "js_errors.h"
 #include "matrix_wrap.h"
@@ -118,6 +120,7 @@ Napi::Value Assemble(const Napi::CallbackInfo& info) {
     req.row_end = get_index(o, "rowEnd", -1);
     req.col_begin = get_index(o, "colBegin", 0);
     req.col_end = get_index(o, "colEnd", -1);
+    req.threads = static_cast<int>(std::clamp<hl::Index>(get_index(o, "threads", 0), -1, hl::kMaxThreads + 1));
     const std::string dtype = get_string(o, "dtype", "float64");
     hl::require(dtype == "float64" || dtype == "float32", "dtype must be float64 | float32; received " + dtype);
     auto* w = new AssembleWorker(info, std::move(in), std::move(req), dtype == "float32" ? hl::Dtype::F32 : hl::Dtype::F64);
@@ -147,7 +150,8 @@ Napi::Value AssemblyWorkspaceBytes(const Napi::CallbackInfo& info) {
     hl::ModelSpec spec = parse_model(info[0]);
     if (!info[1].IsNumber()) throw_type(env, "N", "a number");
     return Napi::Number::New(
-        env, hl::assembly_workspace_bytes(spec, info[1].As<Napi::Number>().Int64Value(), parse_kinds(info[2])));
+        env, hl::assembly_workspace_bytes(spec, info[1].As<Napi::Number>().Int64Value(), parse_kinds(info[2]),
+                                          info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : 0));
   });
 }
 

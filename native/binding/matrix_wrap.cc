@@ -1,9 +1,11 @@
 #include "matrix_wrap.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "../core/eigensolver.h"
+#include "../core/threads.h"
 #include "addon_data.h"
 #include "js_convert.h"
 #include "js_errors.h"
@@ -55,7 +57,10 @@ class EigenWorker : public PromiseWorker {
  protected:
   void Run(const hl::Control& control) override {
     result_ = hl::solve_symmetric(*m_, req_, control);
-    if (residuals_ && result_.vectors) norms_ = eigen_residuals(*m_, *result_.vectors, result_.values, control);
+    if (residuals_ && result_.vectors) {
+      hl::BlasThreads blas(hl::resolve_threads(req_.threads));
+      norms_ = eigen_residuals(*m_, *result_.vectors, result_.values, control);
+    }
   }
   Napi::Value Resolve(Napi::Env env) override {
     Napi::Object out = Napi::Object::New(env);
@@ -234,6 +239,7 @@ Napi::Value MatrixWrap::JS_eigen(const Napi::CallbackInfo& info) {
     req.first = get_index(o, "first", -1);
     req.last = get_index(o, "last", -1);
     req.driver = hl::parse_driver(get_string(o, "driver", "auto"));
+    req.threads = static_cast<int>(std::clamp<hl::Index>(get_index(o, "threads", 0), -1, hl::kMaxThreads + 1));
     const bool residuals = get_bool(o, "residuals", false);
     auto m = Use(env, false);
     hl::require(m->rows() == m->cols(), "eigen() needs a square matrix");

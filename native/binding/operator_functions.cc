@@ -1,10 +1,12 @@
 #include "operator_functions.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "../core/model.h"
+#include "../core/threads.h"
 #include "js_convert.h"
 #include "js_errors.h"
 #include "promise_worker.h"
@@ -77,6 +79,7 @@ Napi::Value CurvatureProducts(const Napi::CallbackInfo& info) {
     const std::string kind = get_string(o, "kind", "hessian");
     hl::require(kind == "hessian" || kind == "ggn", "kind must be hessian | ggn; received " + kind);
     req.kind = kind == "ggn" ? hl::ProductKind::GaussNewton : hl::ProductKind::Hessian;
+    req.threads = static_cast<int>(std::clamp<hl::Index>(get_index(o, "threads", 0), -1, hl::kMaxThreads + 1));
     if (o.Has("samples") && !o.Get("samples").IsUndefined()) {
       I32View s = int32_view(o.Get("samples"), "samples");
       req.samples = s.data;

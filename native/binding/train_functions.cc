@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "../core/threads.h"
 #include "../core/train.h"
 #include "js_convert.h"
 #include "js_errors.h"

@@ -44,8 +44,9 @@ void assemble_curvature(const ModelSpec& model, const double* params, const Data
   else assemble_curvature(model.mlp, params, data, request, sinks, control);
 }
 
-double assembly_workspace_bytes(const ModelSpec& model, Index N, const std::vector<CurvatureKind>& kinds) {
-  return model.sequential ? assembly_workspace_bytes(*model.sequential, N, kinds) : assembly_workspace_bytes(model.mlp, N, kinds);
+double assembly_workspace_bytes(const ModelSpec& model, Index N, const std::vector<CurvatureKind>& kinds, int threads) {
+  return model.sequential ? assembly_workspace_bytes(*model.sequential, N, kinds, threads)
+                          : assembly_workspace_bytes(model.mlp, N, kinds, threads);
 }
 
 void curvature_products(const ModelSpec& model, const double* params, const DataView& data,

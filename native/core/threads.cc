@@ -1,37 +1,98 @@
-#include <omp.h>
+#include "threads.h"
 
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <string>
+#include <system_error>
 #include <thread>
+#include <vector>
 
-#include "linalg.h"
+#include "errors.h"
 
 namespace hl {
 
 namespace {
-int g_threads = 0;  // 0 = not set: all cores
+
+std::mutex g_blas_mutex;  // held by the one BlasThreads scope alive
+
+// OpenBLAS starts with all cores; the core wants 1 outside BlasThreads scopes. Done once, before
+// the first parallel section or BLAS-threaded scope.
+void single_threaded_blas_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { openblas_set_num_threads(1); });
 }
 
-void set_thread_count(int threads) {
-  int n = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
-  if (n < 1) n = 1;
-  g_threads = n;
-  openblas_set_num_threads(n);
-  omp_set_num_threads(n);
-}
+}  // namespace
 
 int thread_count() {
-  if (g_threads > 0) return g_threads;
-  int n = static_cast<int>(std::thread::hardware_concurrency());
+  const int n = static_cast<int>(std::thread::hardware_concurrency());
   return n > 0 ? n : 1;
 }
 
-SingleThreadedBlas::SingleThreadedBlas(bool active) {
-  if (!active) return;
-  saved_ = openblas_get_num_threads();
-  openblas_set_num_threads(1);
+int resolve_threads(int requested) {
+  require(requested >= 0 && requested <= kMaxThreads,
+          "threads must be in [1, " + std::to_string(kMaxThreads) + "] (0 = all cores); received " + std::to_string(requested));
+  single_threaded_blas_once();
+  return requested > 0 ? requested : thread_count();
 }
 
-SingleThreadedBlas::~SingleThreadedBlas() {
-  if (saved_ > 0) openblas_set_num_threads(saved_);
+void parallel_for(Index tasks, int threads, const Control* control, const std::function<void(Index, int)>& body) {
+  if (tasks <= 0) return;
+  single_threaded_blas_once();
+  const int workers = static_cast<int>(std::max<Index>(1, std::min<Index>(threads, tasks)));
+  if (workers == 1) {
+    for (Index t = 0; t < tasks; ++t) {
+      if (control) control->check();
+      body(t, 0);
+    }
+    return;
+  }
+  std::atomic<Index> next{0};
+  std::atomic<bool> stop{false};
+  std::exception_ptr failure;
+  std::mutex mutex;  // guards failure
+  auto work = [&](int worker) {
+    try {
+      for (Index t = next++; t < tasks && !stop.load(std::memory_order_relaxed); t = next++) {
+        if (control) control->check();
+        body(t, worker);
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!failure) failure = std::current_exception();
+      stop = true;
+    }
+  };
+  std::vector<std::thread> pool;
+  pool.reserve(static_cast<size_t>(workers - 1));
+  try {
+    for (int w = 1; w < workers; ++w) pool.emplace_back(work, w);
+  } catch (const std::system_error&) {
+    // The system refused another thread: the ones that started (and this one) take every task.
+  }
+  work(0);
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+void parallel_ranges(Index n, int threads, Index grain, const std::function<void(Index, Index, int)>& body) {
+  if (n <= 0) return;
+  const Index pieces = std::max<Index>(1, std::min<Index>(Index(threads) * 4, n / std::max<Index>(grain, 1)));
+  const Index size = (n + pieces - 1) / pieces;
+  parallel_for((n + size - 1) / size, threads, nullptr,
+               [&](Index t, int worker) { body(t * size, std::min(n, (t + 1) * size), worker); });
+}
+
+BlasThreads::BlasThreads(int threads) {
+  single_threaded_blas_once();
+  if (threads <= 1) return;
+  lock_ = std::unique_lock<std::mutex>(g_blas_mutex);
+  openblas_set_num_threads(threads);
+}
+
+BlasThreads::~BlasThreads() {
+  if (lock_.owns_lock()) openblas_set_num_threads(1);
 }
 
 }  // namespace hl

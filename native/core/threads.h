@@ -1,0 +1,56 @@
+// Thread policy: every parallel job carries its own thread count (a field of its request), and
+// nothing a job does changes another job's threads or numbers.
+//
+// OpenBLAS is the constraint. Debian's 0.3.21 (pthreads build) has only a process-wide thread
+// count: no per-call or thread-local setter (`nm -D libopenblas64.so.0` lists
+// openblas_set_num_threads only; openblas_set_num_threads_local arrived in 0.3.27). So:
+//  * the core keeps OpenBLAS at ONE thread and parallelises itself: parallel_for runs a job's
+//    independent tasks (unit slabs, column blocks, sample ranges, training runs) on the job's own
+//    `threads` threads, each task calling single-threaded BLAS. Task shapes never depend on the
+//    thread count, so results are bitwise the same for any count;
+//  * work only OpenBLAS/LAPACK can split (an eigensolve, the matrix-free products' layer GEMMs)
+//    runs inside a BlasThreads scope, which takes a process-wide mutex, sets OpenBLAS's count for
+//    its duration and puts it back to 1: at most one such section runs at a time in the process.
+//    (Another job's single-threaded BLAS calls made meanwhile may borrow those threads; OpenBLAS's
+//    dgemm splits rows/columns, not the inner sum, so their numbers do not change: tested.)
+#pragma once
+
+#include <functional>
+#include <mutex>
+
+#include "control.h"
+#include "linalg.h"
+
+namespace hl {
+
+/// Threads a request gets when it asks for 0 ("all cores"): the hardware's count.
+int thread_count();
+
+/// requested > 0: requested; 0: thread_count(). Throws InvalidArgument outside [0, kMaxThreads].
+constexpr int kMaxThreads = 4096;
+int resolve_threads(int requested);
+
+/// Runs body(task, worker) for every task in [0, tasks) on min(threads, tasks) threads (the
+/// caller's thread is worker 0; worker ids are < threads). Tasks are taken in order. Before each
+/// task `control` (if any) is polled; the first exception (a cancellation included) stops the
+/// other workers after their current task and is rethrown here.
+void parallel_for(Index tasks, int threads, const Control* control, const std::function<void(Index task, int worker)>& body);
+
+/// parallel_for over [0, n) cut into contiguous ranges (about 4 per thread, at least `grain`
+/// items each): body(begin, end, worker).
+void parallel_ranges(Index n, int threads, Index grain, const std::function<void(Index begin, Index end, int worker)>& body);
+
+/// While alive, OpenBLAS uses `threads` threads (see the header comment); one scope at a time in
+/// the process. threads <= 1 takes no lock and changes nothing.
+class BlasThreads {
+ public:
+  explicit BlasThreads(int threads);
+  ~BlasThreads();
+  BlasThreads(const BlasThreads&) = delete;
+  BlasThreads& operator=(const BlasThreads&) = delete;
+
+ private:
+  std::unique_lock<std::mutex> lock_;
+};
+
+}  // namespace hl
