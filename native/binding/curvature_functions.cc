@@ -121,6 +121,7 @@ Napi::Value Assemble(const Napi::CallbackInfo& info) {
     req.col_begin = get_index(o, "colBegin", 0);
     req.col_end = get_index(o, "colEnd", -1);
     req.threads = static_cast<int>(std::clamp<hl::Index>(get_index(o, "threads", 0), -1, hl::kMaxThreads + 1));
+    req.r_operator_only = get_bool(o, "rOperatorOnly", false);
     const std::string dtype = get_string(o, "dtype", "float64");
     hl::require(dtype == "float64" || dtype == "float32", "dtype must be float64 | float32; received " + dtype);
     auto* w = new AssembleWorker(info, std::move(in), std::move(req), dtype == "float32" ? hl::Dtype::F32 : hl::Dtype::F64);

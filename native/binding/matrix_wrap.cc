@@ -58,7 +58,7 @@ class EigenWorker : public PromiseWorker {
   void Run(const hl::Control& control) override {
     result_ = hl::solve_symmetric(*m_, req_, control);
     if (residuals_ && result_.vectors) {
-      hl::BlasThreads blas(hl::resolve_threads(req_.threads));
+      hl::BlasThreads blas(hl::resolve_threads(req_.threads), &control);
       norms_ = eigen_residuals(*m_, *result_.vectors, result_.values, control);
     }
   }
@@ -92,6 +92,7 @@ class MultiplyWorker : public PromiseWorker {
  protected:
   void Run(const hl::Control& control) override {
     control.check();
+    hl::BlasThreads blas(hl::thread_count(), &control);  // one GEMM: OpenBLAS's threads (threads.h)
     const hl::Index rows = m_->rows(), cols = m_->cols();
     y_.assign(rows * k_, 0.0);
     // Vectors are column-major blocks (vector j at x[j * cols]); the matrix is row-major unless

@@ -54,6 +54,9 @@ struct CurvatureRequest {
   Index row_begin = 0, row_end = -1;  // [row_begin, row_end) in parameter order; -1 = M
   Index col_begin = 0, col_end = -1;
   int threads = 0;  // threads of this job (0 = all cores); results do not depend on it (threads.h)
+  /// Sequential models only: every block by the R-operator route, none by the MLP-tail unit slabs
+  /// (sequential_curvature.h) — the independent route the tests compare the fast one with.
+  bool r_operator_only = false;
 };
 
 /// Assembles the requested blocks. `params` (M), `data` are read only. Polls `control` between

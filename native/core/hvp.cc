@@ -42,7 +42,7 @@ void curvature_products(const MlpSpec& spec, const double* params, const DataVie
   const bool hessian = req.kind == ProductKind::Hessian;
   const SampleBatch batch = gather_samples(data, spec.inputs(), req.samples, req.sample_count);
   // The layer GEMMs are split by OpenBLAS's own threads (threads.h).
-  BlasThreads blas(resolve_threads(req.threads));
+  BlasThreads blas(resolve_threads(req.threads), &control);
   const DataView& d = batch.view;
   const Index B = d.N;
   const double inv_b = 1.0 / double(B);

@@ -1,6 +1,7 @@
 #include "model.h"
 
 #include "sequential_curvature.h"
+#include "threads.h"
 
 namespace hl {
 
@@ -40,6 +41,7 @@ Evaluation evaluate(const ModelSpec& model, const double* params, const DataView
 
 void assemble_curvature(const ModelSpec& model, const double* params, const DataView& data,
                         const CurvatureRequest& request, const std::vector<BlockSink>& sinks, const Control& control) {
+  BlasThreads single(1, &control);  // its parallelism is its own: BLAS at 1 thread (threads.h)
   if (model.sequential) assemble_curvature(*model.sequential, params, data, request, sinks, control);
   else assemble_curvature(model.mlp, params, data, request, sinks, control);
 }

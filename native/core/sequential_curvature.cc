@@ -402,6 +402,49 @@ void gradient_covariance(const SequentialNet& net, const SeqPass& pass, const Re
   });
 }
 
+// The MLP tail of a sequential model: its trailing layers when they read linear, act, linear,
+// ..., linear with one activation kind between every pair (or none anywhere) and a bias on all
+// of them or none (the E4 convnet's flatten -> fc -> relu -> fc). Their parameters are the last
+// ones [t0, M), and the curvature restricted to them is exactly that of this MLP evaluated on
+// the tail's input activations (the earlier parameters held fixed), so the MLP's unit slabs
+// (curvature.h, ~1.5x one dgemm) assemble that block instead of the R-operator.
+struct MlpTail {
+  Index first = -1;  // layer index of the tail's first linear layer; -1: no tail
+  Index t0 = 0;      // its first parameter
+  MlpSpec spec;
+};
+
+MlpTail mlp_tail(const SequentialNet& net) {
+  MlpTail tail;
+  Index i = net.depth() - 1;
+  if (net.layer(i).spec.kind != LayerKind::Linear) return tail;
+  const bool bias = net.layer(i).spec.bias;
+  int gap_kind = -1;  // the activation between linear layers: -2 none, else its LayerKind
+  std::vector<Index> sizes{net.layer(i).out.size()};
+  Index first = i;
+  for (;;) {
+    sizes.push_back(net.layer(first).in.size());
+    Index j = first - 1;
+    int kind = -2;
+    if (j >= 0 && (net.layer(j).spec.kind == LayerKind::Relu || net.layer(j).spec.kind == LayerKind::Tanh ||
+                   net.layer(j).spec.kind == LayerKind::Sigmoid)) {
+      kind = static_cast<int>(net.layer(j).spec.kind);
+      --j;
+    }
+    if (j < 0 || net.layer(j).spec.kind != LayerKind::Linear || net.layer(j).spec.bias != bias) break;
+    if (gap_kind != -1 && kind != gap_kind) break;
+    gap_kind = kind;
+    first = j;
+  }
+  tail.first = first;
+  tail.t0 = net.layer(first).weight_offset;
+  tail.spec.layers.assign(sizes.rbegin(), sizes.rend());
+  tail.spec.activation = gap_kind >= 0 ? activation_of(static_cast<LayerKind>(gap_kind)) : Activation::Linear;
+  tail.spec.loss = net.loss();
+  tail.spec.bias = bias;
+  return tail;
+}
+
 }  // namespace
 
 double assembly_workspace_bytes(const SequentialNet& net, Index N, const std::vector<CurvatureKind>& kinds, int threads) {
@@ -416,6 +459,8 @@ double assembly_workspace_bytes(const SequentialNet& net, Index N, const std::ve
   }
   const int T = resolve_threads(threads);
   if (tangent) bytes += double(T) * (budget::kTangentBytes + 4.0 * 8.0 * double(kMaxBlock) * double(net.param_count()));
+  const MlpTail tail = mlp_tail(net);
+  if (tangent && tail.first >= 0) bytes += assembly_workspace_bytes(tail.spec, N, kinds, threads);
   return bytes;
 }
 
@@ -439,6 +484,30 @@ void assemble_curvature(const SequentialNet& net, const double* params, const Da
     gradient_covariance(net, primal.pass, rect, sinks[size_t(ks.of(CurvatureKind::GradientCovariance))], T, control);
   if (!(kinds.h || kinds.g || kinds.r)) return;
 
+  // The block of the MLP tail's own parameters (rows and columns >= t0) by its unit slabs.
+  const MlpTail tail = req.r_operator_only ? MlpTail{} : mlp_tail(net);
+  const Index t0 = tail.first >= 0 ? tail.t0 : M;
+  if (t0 < M && re > t0 && ce > t0) {
+    CurvatureRequest sub;
+    std::vector<BlockSink> sub_sinks;
+    const Index r0 = std::max(rb, t0), c0 = std::max(cb, t0);
+    for (size_t t = 0; t < req.kinds.size(); ++t) {
+      if (req.kinds[t] == CurvatureKind::GradientCovariance) continue;  // done above, whole rectangle
+      sub.kinds.push_back(req.kinds[t]);
+      sub_sinks.push_back(sub_sink(sinks[t], r0 - rb, c0 - cb));
+    }
+    sub.row_begin = r0 - t0;
+    sub.row_end = re - t0;
+    sub.col_begin = c0 - t0;
+    sub.col_end = ce - t0;
+    sub.threads = T;
+    const DataView tail_data{primal.pass.a[size_t(tail.first)].data(), data.y, N};
+    Control quiet = control;
+    quiet.progress = nullptr;
+    control.report("assembly", 0.0);
+    assemble_curvature(tail.spec, params + t0, tail_data, sub, sub_sinks, quiet);
+  }
+
   // Column blocks: B columns of one layer q each, B x S (vector, sample) rows per run. The shape
   // comes from the per-worker budget alone, so the numbers do not depend on the thread count.
   struct Block { Index c0, B, S, q; };
@@ -447,7 +516,7 @@ void assemble_curvature(const SequentialNet& net, const double* params, const Da
     const Index q = net.layer_of(c0);
     Index B = 0, S = 0;
     block_shape(net, q, std::min(ce, layer_end(net.layer(q))) - c0, N, budget::kTangentBytes, B, S);
-    blocks.push_back({c0, B, S, q});
+    if (!(symmetric && c0 >= t0)) blocks.push_back({c0, B, S, q});  // (a tail column's rows are all the tail's)
     c0 += B;
   }
   // Blocks are independent: each worker takes the next one with its own engine and accumulators,
@@ -464,7 +533,12 @@ void assemble_curvature(const SequentialNet& net, const double* params, const Da
     WorkerState& st = states[static_cast<size_t>(worker)];
     if (!st.engine) st.engine = std::make_unique<TangentEngine>(net, params, primal);
     const Index c0 = blocks[size_t(b)].c0, B = blocks[size_t(b)].B, S = blocks[size_t(b)].S, q = blocks[size_t(b)].q;
-    const Index row0 = symmetric ? c0 : rb, row1 = re, nrows = row1 - row0;
+    // Columns of the tail need only the rows before it (the tail's own block is done).
+    const Index row0 = symmetric ? c0 : rb, row1 = c0 >= t0 ? std::min(re, t0) : re, nrows = row1 - row0;
+    if (nrows <= 0) {
+      progress.add(double(B));
+      return;
+    }
     const Index stop = symmetric ? q : std::min(q, net.layer_of(rb));
     const bool needs_v = stop < q;  // the dW^T delta term below the block's layer
     if (needs_v) {
@@ -523,7 +597,7 @@ void curvature_products(const SequentialNet& net, const double* params, const Da
   const SampleBatch batch = gather_samples(data, net.inputs(), req.samples, req.sample_count);
   const Index count = batch.view.N;
   // One pass over the vectors: its GEMMs are split by OpenBLAS's own threads (threads.h).
-  BlasThreads blas(resolve_threads(req.threads));
+  BlasThreads blas(resolve_threads(req.threads), &control);
   control.report("products", 0.0);
   const Primal primal = primal_pass(net, params, batch.view, nullptr, count, true, batch.view.y);
   control.check();

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <exception>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -14,7 +17,7 @@ namespace hl {
 
 namespace {
 
-std::mutex g_blas_mutex;  // held by the one BlasThreads scope alive
+std::shared_timed_mutex g_blas_lock;  // exclusive: a threaded BlasThreads scope; shared: everyone else
 
 // OpenBLAS starts with all cores; the core wants 1 outside BlasThreads scopes. Done once, before
 // the first parallel section or BLAS-threaded scope.
@@ -84,15 +87,23 @@ void parallel_ranges(Index n, int threads, Index grain, const std::function<void
                [&](Index t, int worker) { body(t * size, std::min(n, (t + 1) * size), worker); });
 }
 
-BlasThreads::BlasThreads(int threads) {
+BlasThreads::BlasThreads(int threads, const Control* control) : exclusive_(threads > 1) {
   single_threaded_blas_once();
-  if (threads <= 1) return;
-  lock_ = std::unique_lock<std::mutex>(g_blas_mutex);
-  openblas_set_num_threads(threads);
+  constexpr auto kPoll = std::chrono::milliseconds(20);
+  for (;;) {
+    if (exclusive_ ? g_blas_lock.try_lock_for(kPoll) : g_blas_lock.try_lock_shared_for(kPoll)) break;
+    if (control) control->check();
+  }
+  if (exclusive_) openblas_set_num_threads(threads);
 }
 
 BlasThreads::~BlasThreads() {
-  if (lock_.owns_lock()) openblas_set_num_threads(1);
+  if (exclusive_) {
+    openblas_set_num_threads(1);
+    g_blas_lock.unlock();
+  } else {
+    g_blas_lock.unlock_shared();
+  }
 }
 
 }  // namespace hl

@@ -9,14 +9,18 @@
 //    `threads` threads, each task calling single-threaded BLAS. Task shapes never depend on the
 //    thread count, so results are bitwise the same for any count;
 //  * work only OpenBLAS/LAPACK can split (an eigensolve, the matrix-free products' layer GEMMs)
-//    runs inside a BlasThreads scope, which takes a process-wide mutex, sets OpenBLAS's count for
-//    its duration and puts it back to 1: at most one such section runs at a time in the process.
-//    (Another job's single-threaded BLAS calls made meanwhile may borrow those threads; OpenBLAS's
-//    dgemm splits rows/columns, not the inner sum, so their numbers do not change: tested.)
+//    runs inside a BlasThreads scope with threads > 1, which holds a process-wide lock
+//    EXCLUSIVELY, sets OpenBLAS's count for its duration and puts it back to 1;
+//  * every other native job (assembly, training segments, BlasThreads(1)) holds the same lock
+//    SHARED while it calls BLAS, so many of them run at once, but never beside a threaded scope.
+//    This matters: OpenBLAS's dgemm does NOT give the same bits on 1 and 2 threads (core_tests
+//    checks it), so a job borrowing another job's BLAS threads would change its numbers.
+//  The price: a threaded eigensolve waits for running assemblies to finish, and they for it
+//  (waiting polls cancellation). Synchronous calls on the JavaScript thread (evaluate) never
+//  wait: they are O(M N), and while a threaded scope runs their last bits may differ.
 #pragma once
 
 #include <functional>
-#include <mutex>
 
 #include "control.h"
 #include "linalg.h"
@@ -40,17 +44,18 @@ void parallel_for(Index tasks, int threads, const Control* control, const std::f
 /// items each): body(begin, end, worker).
 void parallel_ranges(Index n, int threads, Index grain, const std::function<void(Index begin, Index end, int worker)>& body);
 
-/// While alive, OpenBLAS uses `threads` threads (see the header comment); one scope at a time in
-/// the process. threads <= 1 takes no lock and changes nothing.
+/// While alive, OpenBLAS uses `threads` threads (see the header comment): threads > 1 holds the
+/// process's BLAS lock exclusively, threads <= 1 shares it with the other single-threaded jobs.
+/// Waiting for the lock polls `control` (if any) for cancellation.
 class BlasThreads {
  public:
-  explicit BlasThreads(int threads);
+  explicit BlasThreads(int threads, const Control* control = nullptr);
   ~BlasThreads();
   BlasThreads(const BlasThreads&) = delete;
   BlasThreads& operator=(const BlasThreads&) = delete;
 
  private:
-  std::unique_lock<std::mutex> lock_;
+  bool exclusive_ = false;
 };
 
 }  // namespace hl

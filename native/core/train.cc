@@ -52,6 +52,7 @@ Trainer::Trainer(const ModelSpec& model, const DataView& train, const DataView& 
 }
 
 StopReason Trainer::run(TrainState& state, Index end_step, std::vector<Record>& records, const Control& control) {
+  BlasThreads single(1, &control);  // BLAS at 1 thread for the whole segment (threads.h)
   const Index M = pass_->param_count(), start = state.step;
   require(static_cast<Index>(state.params.size()) == M, "params must have " + std::to_string(M) + " entries");
   if (state.velocity.empty()) state.velocity.assign(M, 0.0);

@@ -75,6 +75,8 @@ export interface RawAssembleOptions {
   colEnd?: number;
   /** Threads of this job (0 or absent = all cores); the numbers do not depend on it. */
   threads?: number;
+  /** Sequential models: no MLP-tail unit slabs, every block by the R-operator route (tests). */
+  rOperatorOnly?: boolean;
 }
 
 /** One constant-step phase of (S)GD; batchSize 0 = the full batch in dataset order. */
