@@ -18,13 +18,19 @@ namespace hl {
 namespace {
 
 std::shared_timed_mutex g_blas_lock;  // exclusive: a threaded BlasThreads scope; shared: everyone else
+// A turnstile in front of it: a waiting threaded scope holds it, so new shared holders queue behind
+// it instead of starving it (the rwlock alone prefers readers, and jobs that overlap each other,
+// like two trainings, would keep it shared forever).
+std::timed_mutex g_turnstile;
 
-// OpenBLAS starts with all cores; the core wants 1 outside BlasThreads scopes. Done once, before
-// the first parallel section or BLAS-threaded scope.
+// OpenBLAS starts with all cores; the core wants 1 outside BlasThreads scopes, from the first BLAS
+// call on (a synchronous evaluate() before any job must give the bits it gives after): set when the
+// library loads (OpenBLAS, a dependency, is initialised before us).
 void single_threaded_blas_once() {
   static std::once_flag once;
   std::call_once(once, [] { openblas_set_num_threads(1); });
 }
+const bool g_single_threaded_at_load = (single_threaded_blas_once(), true);
 
 }  // namespace
 
@@ -90,11 +96,24 @@ void parallel_ranges(Index n, int threads, Index grain, const std::function<void
 BlasThreads::BlasThreads(int threads, const Control* control) : exclusive_(threads > 1) {
   single_threaded_blas_once();
   constexpr auto kPoll = std::chrono::milliseconds(20);
-  for (;;) {
-    if (exclusive_ ? g_blas_lock.try_lock_for(kPoll) : g_blas_lock.try_lock_shared_for(kPoll)) break;
-    if (control) control->check();
+  auto wait = [&](auto&& try_for) {
+    while (!try_for(kPoll))
+      if (control) control->check();
+  };
+  wait([](auto d) { return g_turnstile.try_lock_for(d); });
+  if (exclusive_) {
+    try {
+      wait([](auto d) { return g_blas_lock.try_lock_for(d); });
+    } catch (...) {
+      g_turnstile.unlock();
+      throw;
+    }
+    g_turnstile.unlock();
+    openblas_set_num_threads(threads);
+  } else {
+    g_turnstile.unlock();
+    wait([](auto d) { return g_blas_lock.try_lock_shared_for(d); });
   }
-  if (exclusive_) openblas_set_num_threads(threads);
 }
 
 BlasThreads::~BlasThreads() {

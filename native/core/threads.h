@@ -46,7 +46,9 @@ void parallel_ranges(Index n, int threads, Index grain, const std::function<void
 
 /// While alive, OpenBLAS uses `threads` threads (see the header comment): threads > 1 holds the
 /// process's BLAS lock exclusively, threads <= 1 shares it with the other single-threaded jobs.
-/// Waiting for the lock polls `control` (if any) for cancellation.
+/// Waiting for the lock polls `control` (if any) for cancellation. A waiting threaded scope goes
+/// before later shared ones (no starvation). Never nest scopes on one thread: a threaded scope
+/// waiting between the two would wait for the outer one forever.
 class BlasThreads {
  public:
   explicit BlasThreads(int threads, const Control* control = nullptr);

@@ -52,7 +52,6 @@ Trainer::Trainer(const ModelSpec& model, const DataView& train, const DataView& 
 }
 
 StopReason Trainer::run(TrainState& state, Index end_step, std::vector<Record>& records, const Control& control) {
-  BlasThreads single(1, &control);  // BLAS at 1 thread for the whole segment (threads.h)
   const Index M = pass_->param_count(), start = state.step;
   require(static_cast<Index>(state.params.size()) == M, "params must have " + std::to_string(M) + " entries");
   if (state.velocity.empty()) state.velocity.assign(M, 0.0);
@@ -67,13 +66,17 @@ StopReason Trainer::run(TrainState& state, Index end_step, std::vector<Record>& 
     records.push_back(record(state.params.data(), step));
     return stop_on_norm && records.back().grad_norm <= options_.grad_norm_stop;
   };
-  if (start == 0 && take_record(0)) return StopReason::GradNorm;
+  if (start == 0) {
+    BlasThreads single(1, &control);
+    if (take_record(0)) return StopReason::GradNorm;
+  }
   const Index report_every = std::max<Index>(1, (end_step - start) / 200);
   double* w = state.params.data();
   double* v = state.velocity.data();
   const double* g = grad_.data();
   for (Index s = start; s < end_step; ++s) {
     control.check();
+    BlasThreads single(1, &control);  // BLAS at 1 thread for this step; a threaded scope may run between steps
     Index count = 0;
     const std::int32_t* rows = schedule_.rows(s, count);
     const double loss = pass_->loss_and_gradient(w, train_, rows, count, grad_.data());
