@@ -8,6 +8,8 @@ cd "$(dirname "$0")"
 # 64-bit-integer OpenBLAS + LAPACKE are what the addon links (n >= 32,767 needs them);
 # liblapacke-dev brings lapacke.h; the 32-bit pair is what most tools expect beside them.
 PACKAGES=(libopenblas64-dev liblapacke64-dev liblapacke-dev libopenblas-dev cmake g++ make python3)
+# MPI + ScaLAPACK for the optional distributed driver (analyze --ranks; CMake builds it when found).
+PACKAGES+=(openmpi-bin libopenmpi-dev libscalapack-openmpi-dev)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -1,6 +1,6 @@
 /** Layer 1: spectrum summaries and the outlier rules, on spectra whose answer is known. */
-import { summarizeSpectrum, outliersByLargestGap, outliersByLargestRatio } from '../src';
-import { lcg } from './helpers/fixtures';
+import { computeCurvature, summarizeSpectrum, outliersByLargestGap, outliersByLargestRatio } from '../src';
+import { fixture, lcg } from './helpers/fixtures';
 
 /** A bulk of n values in [-w, w] around 0 plus planted outliers, ascending. */
 function planted(n: number, outliers: number[], w = 1e-4, seed = 1): Float64Array {
@@ -48,5 +48,46 @@ describe('summarizeSpectrum', () => {
     expect(() => summarizeSpectrum(new Float64Array(0))).toThrow(RangeError);
     expect(() => summarizeSpectrum(Float64Array.from([0, NaN]))).toThrow(/finite/);
     expect(() => summarizeSpectrum('x' as never)).toThrow(TypeError);
+  });
+});
+
+describe('summarizeSpectrum: the zero tolerance', () => {
+  it('counts |lambda| <= M * epsilon * max|lambda| as zero by default, and the raw sign counts beside', () => {
+    const values = Float64Array.from([-2, -1e-14, -1e-15, -1e-17, 0, 3e-17, 1e-15, 4]);
+    const s = summarizeSpectrum(values);
+    expect(s.zeroTolerance).toBe(8 * Number.EPSILON * 4); // 7.1e-15
+    expect(s.zeroToleranceRule).toBe('M * epsilon * max|lambda| (M = 8, epsilon = 2.220e-16)');
+    expect([s.negativeCount, s.zeroCount, s.positiveCount]).toEqual([2, 5, 1]);
+    expect(s.negativeFraction).toBe(2 / 8);
+    expect([s.rawNegativeCount, s.rawNegativeFraction]).toEqual([4, 4 / 8]);
+  });
+
+  it('takes a given tolerance (zeroTolerance, or its earlier name negativeTolerance) and another epsilon', () => {
+    const values = Float64Array.from([-2, -1e-3, -1e-5, 1e-5, 4]);
+    for (const s of [summarizeSpectrum(values, { zeroTolerance: 1e-4 }), summarizeSpectrum(values, { negativeTolerance: 1e-4 })]) {
+      expect([s.zeroTolerance, s.zeroToleranceRule]).toEqual([1e-4, 'given']);
+      expect([s.negativeCount, s.zeroCount, s.positiveCount, s.rawNegativeCount]).toEqual([2, 2, 1, 3]);
+    }
+    expect(summarizeSpectrum(values, { zeroTolerance: 0 }).negativeCount).toBe(3);
+    expect(summarizeSpectrum(values, { epsilon: 2 ** -23 }).zeroTolerance).toBe(5 * 2 ** -23 * 4);
+    expect(() => summarizeSpectrum(values, { zeroTolerance: -1 })).toThrow(RangeError);
+    expect(() => summarizeSpectrum(values, { zeroTolerance: NaN })).toThrow(/options\.zeroTolerance/);
+  });
+
+  it("a Gauss-Newton matrix (PSD in exact arithmetic) has no negative eigenvalue beyond the tolerance, while the raw count sees rounding", async () => {
+    const f = fixture({ layers: [6, 8, 8, 4], activation: 'tanh', loss: 'cross_entropy' }, 20, 5, 1);
+    const { matrices } = await computeCurvature(f.model, f.params, f.data, { matrices: ['ggn', 'hessian'] });
+    try {
+      const g = summarizeSpectrum((await matrices.ggn!.eigen()).values);
+      expect(g.negativeCount).toBe(0);
+      expect(g.rawNegativeCount).toBeGreaterThan(0);
+      const hValues = (await matrices.hessian!.eigen()).values;
+      const h = summarizeSpectrum(hValues);
+      expect(h.negativeCount).toBe(hValues.filter((v) => v < -h.zeroTolerance).length);
+      expect(h.negativeCount).toBeGreaterThan(0); // the Hessian's real negative curvature stays
+    } finally {
+      matrices.ggn!.dispose();
+      matrices.hessian!.dispose();
+    }
   });
 });

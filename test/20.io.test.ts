@@ -5,7 +5,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { readJson, toJson, writeFileAtomic, writeJsonAtomic } from '../src/io/atomic';
 import { parseCsv, readCsv, readLabelsCsv } from '../src/io/csv';
-import { NpyData, decodeNpy, encodeNpy, readNpy, writeNpy } from '../src/io/npy';
+import { NpyData, decodeNpy, encodeNpy as encodeNpyBytes, readNpy, writeNpy } from '../src/io/npy';
+
+/** The encoded bytes as the Node Buffer they are (typed Uint8Array so the package's typings need no @types/node). */
+const encodeNpy = (data: NpyData, shape: number[]): Buffer => Buffer.from(encodeNpyBytes(data, shape));
 import { InputError } from '../src/util/errors';
 
 let dir: string;

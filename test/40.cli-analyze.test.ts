@@ -41,7 +41,9 @@ describe('hessian-lab analyze', () => {
       let trace = 0;
       for (let i = 0; i < M; i++) trace += exact.matrices[name]!.block(i, i + 1, i, i + 1)[0];
       expect(m.trace).toBeCloseTo(trace, 12);
-      expect(m.negative_fraction).toBe(m.eigenvalues.filter((v: number) => v < 0).length / M);
+      expect(m.zero_tolerance).toBe(M * Number.EPSILON * Math.max(-m.eigenvalues[0], m.eigenvalues[M - 1]));
+      expect(m.negative_fraction).toBe(m.eigenvalues.filter((v: number) => v < -m.zero_tolerance).length / M);
+      expect(m.raw_negative_count).toBe(m.eigenvalues.filter((v: number) => v < 0).length);
       expect(a.timings.assembly[name]).toBeGreaterThanOrEqual(0);
       expect(a.timings.eigensolve[name]).toBeGreaterThanOrEqual(0);
       exact.matrices[name]!.dispose();

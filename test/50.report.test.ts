@@ -1,23 +1,14 @@
 /** Layer 5, report: the paper's reference points, chart specs rendered to SVG, and the HTML page. */
 import * as fs from 'fs';
 import * as path from 'path';
+import { fig1, fig2, fig3, fig4, fig5, fig6, fig7, fig8, loadReference, referenceDir } from '../src/reproduce/reference';
 import {
   buildReportHtml,
   eigenvaluesByRank,
-  fig1,
-  fig2,
-  fig3,
-  fig4,
-  fig5,
-  fig6,
-  fig7,
-  fig8,
   lineInterpolation,
-  loadReference,
   logCountHistogram,
   negativeTail,
   outliersVsK,
-  referenceDir,
   renderSvg,
   ReportModel,
   scatterXY,
@@ -161,6 +152,24 @@ describe('chart builders', () => {
     expect(values).toEqual([3, 1, 2]);
   });
 
+  test('one colour per series: ours and S18’s of one name share it, init/end keep theirs in every figure', async () => {
+    const colourOf = (svg: string, type: 'line' | 'symbol') => markGroups(svg, type).map((g) => g.match(/(?:stroke|fill)="(#[0-9a-f]{6})"/)?.[1]);
+    const a = await render(eigenvaluesByRank({ series: [{ name: 'init', values: [3, 2, 1] }, { name: 'end', values: [2, 1, 0] }, { name: 'S18 init', values: [3, 2, 1], kind: 'paper' }, { name: 'S18 end', values: [2, 1, 0], kind: 'paper' }], rankOrder: 'descending' }));
+    const b = await render(negativeTail({ series: [{ name: 'end', values: [-1, -2, 3] }, { name: 'init', values: [-3, -4, 1] }] }));
+    const lines = colourOf(a, 'line');
+    expect(new Set(lines).size).toBe(2);
+    const dots = markGroups(a, 'symbol').flatMap((g) => [...g.matchAll(/fill="(#[0-9a-f]{6})"/g)].map((m) => m[1]));
+    expect(new Set(dots)).toEqual(new Set(lines)); // the S18 dots take our lines' colours
+    expect(colourOf(b, 'line')).toEqual([lines[1], lines[0]]); // 'end' and 'init' keep their colours whatever the order
+  });
+
+  test('eigenvaluesByRank: rankScale fraction puts spectra of different M on one axis', async () => {
+    const spec = eigenvaluesByRank({ series: [{ name: 'ours', values: [1, 2, 3, 4] }, { name: 'S18 ours', values: [1, 2, 3, 4, 5, 6, 7, 8], kind: 'paper' }], rankOrder: 'ascending', rankScale: 'fraction' }) as { data: { values: { series: string; rank: number }[] } };
+    const last = (name: string) => Math.max(...spec.data.values.filter((r) => r.series === name).map((r) => r.rank));
+    expect([last('ours'), last('S18 ours')]).toEqual([1, 1]);
+    expect(texts(await render(spec as never))).toContain('rank / M (from the smallest eigenvalue)');
+  });
+
   test('spectraHGR: three spectra with a legend and a symlog axis', async () => {
     const h = Float64Array.from({ length: 500 }, (_, i) => (i - 20) * 1e-5);
     const svg = await render(spectraHGR({ hessian: h, ggn: h.map(Math.abs), residual: h.map((v) => -v * 0.01) }));
@@ -241,7 +250,7 @@ describe('buildReportHtml', () => {
       title: 'Reproduction of S18 & S16',
       run: { date: '2025-01-01T00:00:00Z', preset: 'quick', machine: 'box <1>', wallSeconds: 3725 },
       verdicts: [
-        { claim: 1, text: 'Bulk near zero', verdict: 'reproduced', ours: '83%', paper: '79%', rule: '≥ 70%', section: 'e1' },
+        { claim: 1, text: 'Bulk near zero', verdict: 'reproduced', ours: '83%', paper: '79%', rule: '≥ 70%', section: 'e1', evidence: 'E1: paper’s setting → reproduced' },
         { claim: 3, text: 'Outliers = k or k−1', verdict: 'partly', ours: '2, 5, 9', paper: '2, 5, 10', rule: '±1 of k' },
         { claim: 6, text: 'Negatives constant', verdict: 'not', ours: '3%', paper: '1.1%', rule: '×2' },
         { claim: 9, text: 'No barrier <script>alert(1)</script>', verdict: 'not run', ours: '—', paper: 'flat', rule: 'monotone' },
@@ -272,6 +281,8 @@ describe('buildReportHtml', () => {
     expect(count(html, '<svg')).toBe(2);
     const rows = [...html.matchAll(/<tr class="v-([a-z-]+)"><td>(\d+)<\/td>/g)].map((m) => [m[1], m[2]]);
     expect(rows).toEqual([['reproduced', '1'], ['partly', '3'], ['not', '6'], ['not-run', '9']]);
+    expect(html).toContain('<td>6</td><td>Negatives constant</td><td>not reproduced</td>');
+    expect(html).toContain('<td>E1: paper’s setting → reproduced</td>');
     expect(html).not.toMatch(/<script/i);
     expect(html).toContain('No barrier &lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).toContain('box &lt;1&gt;');

@@ -8,12 +8,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { main } from '../src/cli/main';
+import { escapeHtml } from '../src/report/html';
 import { TINY } from '../src/reproduce/presets';
 import { REGISTRY } from '../src/reproduce/registry';
 import { runReproduce, selectExperiments, StoredResult } from '../src/reproduce/run';
 import type { Experiment } from '../src/reproduce/types';
 import { AbortError, InputError } from '../src/util/errors';
-import { cleanup, tmp } from './helpers/reproduce';
+import { checkVerdicts, cleanup, tmp } from './helpers/reproduce';
 
 afterAll(cleanup);
 
@@ -60,7 +61,14 @@ describe('reproduce runner (tiny)', () => {
     expect(notRun).toEqual([5, 6, 8, 9, 10]); // E3, E4, E6, App. B were not run
     const stored = JSON.parse(fs.readFileSync(path.join(full, 'verdicts.json'), 'utf8'));
     expect(stored.verdicts).toHaveLength(10);
-    expect(stored.mergeRule).toMatch(/partly/);
+    // Each experiment's verdicts regrade from its stored evidence; each merged row names the evidence of every experiment it rests on.
+    const per: { claim: number; section: string }[] = [];
+    for (const id of ONLY) per.push(...Object.values(checkVerdicts(JSON.parse(fs.readFileSync(path.join(full, id, 'results.json'), 'utf8')) as StoredResult)) as never[]);
+    expect(per.map((v) => `${v.section}:${v.claim}`).sort()).toEqual(['E1:1', 'E1:2', 'E2:3', 'E2:4', 'E5:2', 'E5:7']);
+    for (const row of summary.verdicts.filter((v) => v.verdict !== 'not run')) {
+      for (const v of per.filter((x) => x.claim === row.claim)) expect(row.evidence).toContain(`${v.section}: `);
+    }
+    expect(summary.verdicts.find((v) => v.claim === 2)!.evidence).toMatch(/^E1: paper’s setting → .*; E5: substitute \(the end half of the claim only/);
   });
 
   it('report.html is well-formed, self-contained, verdicts first, and holds every figure', () => {
@@ -80,6 +88,13 @@ describe('reproduce runner (tiny)', () => {
       expect(html).toContain(`<section id="${id}">`);
     }
     expect((html.match(/<tr class="v-/g) ?? []).length).toBe(10);
+    expect(html).toContain('<th>Evidence</th>');
+    for (const id of ONLY) {
+      // Each section prints the rule that graded each of its verdicts (its describe()), besides the summary row.
+      const section = html.slice(html.indexOf(`<section id="${id}">`));
+      const r = JSON.parse(fs.readFileSync(path.join(full, id, 'results.json'), 'utf8')) as StoredResult;
+      for (const v of r.verdicts) expect(section.slice(0, section.indexOf('</section>'))).toContain(escapeHtml(v.rule));
+    }
   });
 
   it('an interrupted run, resumed, gives the same results as an uninterrupted one, and no temp files', async () => {

@@ -76,7 +76,6 @@ describe('E6 LB → SB (tiny)', () => {
     expect(line[0].alpha).toBe(-1);
     expect(line[21].alpha).toBe(2);
     expect((r.results.lineSpectra as unknown[]).length).toBe(2);
-    expect(r.verdicts[0].claim).toBe(9);
-    expect(r.notes.join(' ')).toContain('CIFAR-10 is not available offline');
+    expect(r.verdicts.map((v) => [v.claim, v.setting])).toEqual([[9, 'substitute']]);
   });
 });

@@ -1,10 +1,17 @@
-/** Layer 6: claim 10 (logistic regression: H = G, MP bulk, BBP outlier) at the tiny size, and the MP helpers. */
+/**
+ * Claim 10 (logistic regression: MP bulk, BBP outlier) at the tiny size, the MP helpers, and the
+ * experiment's own spectrum deliberately broken (every eigenvalue × 0.1) turning its verdict to
+ * "not reproduced".
+ */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createExperimentContext } from '../src/reproduce/context';
 import { experiment } from '../src/reproduce/experiments/L1';
+import { readNpy } from '../src/io/npy';
 import { bbpOutlier, kolmogorovDistance, marchenkoPastur } from '../src/reproduce/marchenkoPastur';
+import { claim10, logisticEvidence } from '../src/reproduce/rules';
+import { checkVerdicts } from './helpers/reproduce';
 
 describe('Marčenko–Pastur helpers', () => {
   it('the density integrates to 1 on the stated edges, and the CDF is monotone from 0 to 1', () => {
@@ -38,7 +45,7 @@ describe('Marčenko–Pastur helpers', () => {
   });
 });
 
-test('L1 finds H = G exactly, an MP bulk and the BBP outlier', async () => {
+test('L1 finds an MP bulk and the BBP outlier; its spectrum × 0.1 grades not reproduced', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hl-l1-'));
   const r = await experiment.run(createExperimentContext({ preset: 'tiny' as never, dir }));
   const res = r.results as { hMinusG: number; residualMax: number; kolmogorov: number; outlier: number; bbp: number };
@@ -46,7 +53,10 @@ test('L1 finds H = G exactly, an MP bulk and the BBP outlier', async () => {
   expect(res.hMinusG).toBeLessThan(1e-15);
   expect(res.kolmogorov).toBeLessThan(0.25);
   expect(Math.abs(res.outlier - res.bbp) / res.bbp).toBeLessThan(0.3);
-  expect(r.verdicts[0].claim).toBe(10);
+  expect(checkVerdicts(r)['L1.claim10'].claim).toBe(10);
   expect(r.figures[0].svg).toContain('eigenvalue of H');
-  expect(fs.existsSync(path.join(dir, 'eigenvalues_hessian.npy'))).toBe(true);
+  const values = readNpy(path.join(dir, 'eigenvalues_hessian.npy')).data as Float64Array;
+  const { ratio, variance, spike } = r.results as { ratio: number; variance: number; spike: number };
+  expect(claim10.grade(logisticEvidence(values, ratio, variance, spike))).toBe(r.verdicts[0].verdict);
+  expect(claim10.grade(logisticEvidence(values.map((x) => 0.1 * x), ratio, variance, spike))).toBe('not');
 });

@@ -3,12 +3,15 @@
 
 #include <chrono>
 
+#include "../core/checked_size.h"
 #include "../core/dense_matrix.h"
 #include "../core/eigensolver.h"
 #include "../core/threads.h"
 #include "addon_data.h"
 #include "cancel_token_wrap.h"
 #include "curvature_functions.h"
+#include "factor_functions.h"
+#include "js_convert.h"
 #include "js_errors.h"
 #include "matrix_wrap.h"
 #include "operator_functions.h"
@@ -26,9 +29,8 @@ Napi::Value AvailableMemory(const Napi::CallbackInfo& info) {
 Napi::Value DsyevdWorkspaceQuery(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    if (!info[0].IsNumber()) throw_type(env, "n", "a number");
-    const hl::Index n = info[0].As<Napi::Number>().Int64Value();
-    hl::require(n >= 1, "n must be >= 1");
+    const hl::Index n = integer_of(info[0], "n");
+    hl::require(n >= 1 && n <= hl::kMaxSize, "n must be in [1, " + std::to_string(hl::kMaxSize) + "]");
     return Napi::Number::New(env, hl::dsyevd_workspace_query(n));
   });
 }
@@ -38,13 +40,17 @@ Napi::Value DsyevdWorkspaceQuery(const Napi::CallbackInfo& info) {
 Napi::Value BenchmarkGemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    for (int i = 0; i < 3; ++i)
-      if (!info[i].IsNumber()) throw_type(env, "m, n, k", "numbers");
-    const hl::Index m = info[0].As<Napi::Number>().Int64Value(), n = info[1].As<Napi::Number>().Int64Value(),
-                    k = info[2].As<Napi::Number>().Int64Value();
+    const hl::Index m = integer_of(info[0], "m"), n = integer_of(info[1], "n"), k = integer_of(info[2], "k");
     hl::require(m >= 1 && n >= 1 && k >= 1, "m, n, k must be >= 1");
-    const int threads = info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : 0;
-    hl::BlasThreads blas(hl::resolve_threads(threads));
+    const double bytes = 8.0 * (double(hl::checked_mul(m, k, "m * k")) + double(hl::checked_mul(k, n, "k * n")) +
+                                double(hl::checked_mul(m, n, "m * n")));
+    const double available = hl::available_memory_bytes();
+    if (available > 0 && bytes > 0.9 * available)
+      hl::fail(hl::ErrorKind::OutOfMemory, "benchmarkGemm needs " + std::to_string(bytes) + " bytes; " +
+                                               std::to_string(available) + " are available");
+    const hl::Index threads = info[3].IsUndefined() ? 0 : integer_of(info[3], "threads");
+    hl::require(threads >= 0 && threads <= hl::kMaxThreads, "threads must be in [0, " + std::to_string(hl::kMaxThreads) + "]");
+    hl::BlasThreads blas(hl::resolve_threads(static_cast<int>(threads)));
     hl::DenseMatrix A(m, k, hl::Dtype::F64), B(k, n, hl::Dtype::F64), C(m, n, hl::Dtype::F64);
     for (hl::Index i = 0; i < m * k; ++i) A.f64()[i] = double(i % 7) - 3.0;
     for (hl::Index i = 0; i < k * n; ++i) B.f64()[i] = double(i % 5) - 2.0;
@@ -55,6 +61,7 @@ Napi::Value BenchmarkGemm(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  hl::single_threaded_blas_once();  // before any BLAS call (threads.h)
   auto* data = new AddonData();
   env.SetInstanceData(data);  // deleted by Node when the environment is torn down
   Napi::Function token = CancelTokenWrap::Define(env);
@@ -70,6 +77,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("dsyevdWorkspaceQuery", Napi::Function::New<DsyevdWorkspaceQuery>(env, "dsyevdWorkspaceQuery"));
   exports.Set("curvatureProducts", Napi::Function::New<CurvatureProducts>(env, "curvatureProducts"));
   exports.Set("productsWorkspaceBytes", Napi::Function::New<ProductsWorkspaceBytes>(env, "productsWorkspaceBytes"));
+  exports.Set("factorSpectrum", Napi::Function::New<FactorSpectrum>(env, "factorSpectrum"));
+  exports.Set("factorPlan", Napi::Function::New<FactorPlan>(env, "factorPlan"));
   exports.Set("trainSegment", Napi::Function::New<TrainSegment>(env, "trainSegment"));
   exports.Set("trainMany", Napi::Function::New<TrainMany>(env, "trainMany"));
   exports.Set("evaluateMany", Napi::Function::New<EvaluateMany>(env, "evaluateMany"));

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <memory>
 #include <vector>
 
+#include "../core/checked_size.h"
 #include "../core/model.h"
 #include "../core/dense_matrix.h"
 #include "../core/eigensolver.h"
@@ -18,24 +20,50 @@ namespace hlnode {
 
 namespace {
 
+// A job's model and data, copied out of the caller's typed arrays (js_convert.h: copy_of).
 struct ModelInputs {
   hl::ModelSpec spec;
-  F64View params;
-  F64View X;
-  I32View y;
-  hl::DataView data() const { return {X.data, y.data, static_cast<hl::Index>(y.length)}; }
+  std::vector<double> params, X;
+  std::vector<std::int32_t> y;
+  hl::DataView data() const { return {X.data(), y.data(), static_cast<hl::Index>(y.size())}; }
 };
 
-// Reads (model, params, X, y) from info[0..3] and re-checks shapes and values.
+// Checks (model, params, X, y) from info[0..3] in place: shapes, then values.
+void check_model_inputs(const Napi::CallbackInfo& info, hl::ModelSpec& spec, F64View& params, F64View& X, I32View& y) {
+  spec = parse_model(info[0]);
+  params = float64_view(info[1], "params");
+  X = float64_view(info[2], "X");
+  y = int32_view(info[3], "y");
+  const hl::Index n0 = spec.inputs();
+  const hl::Index expected = hl::checked_mul(static_cast<hl::Index>(y.length), n0, "X's length N * inputs");
+  hl::require(X.length == static_cast<size_t>(expected),
+              "X must have N * " + std::to_string(n0) + " entries for N = " + std::to_string(y.length) +
+                  " labels; received " + std::to_string(X.length));
+  hl::validate_inputs(spec, params.data, static_cast<hl::Index>(params.length),
+                      {X.data, y.data, static_cast<hl::Index>(y.length)});
+}
+
+// Reads and checks (model, params, X, y), then copies them for a job.
 ModelInputs read_model_inputs(const Napi::CallbackInfo& info) {
-  ModelInputs in{parse_model(info[0]), float64_view(info[1], "params"), float64_view(info[2], "X"),
-                 int32_view(info[3], "y")};
-  const hl::Index n0 = in.spec.inputs();
-  hl::require(in.X.length == in.y.length * static_cast<size_t>(n0),
-              "X must have N * " + std::to_string(n0) + " entries for N = " + std::to_string(in.y.length) +
-                  " labels; received " + std::to_string(in.X.length));
-  hl::validate_inputs(in.spec, in.params.data, static_cast<hl::Index>(in.params.length), in.data());
+  ModelInputs in;
+  F64View params, X;
+  I32View y;
+  check_model_inputs(info, in.spec, params, X, y);
+  in.params = copy_of(params);
+  in.X = copy_of(X);
+  in.y = copy_of(y);
   return in;
+}
+
+/// Throws Numerical naming `what` and the first non-finite entry of values[0..n): huge finite
+/// parameters (1e154 and up) overflow the forward pass into Inf/NaN without any input being bad.
+template <typename T>
+void require_finite_result(const T* values, hl::Index n, hl::Index cols, const std::string& what) {
+  for (hl::Index t = 0; t < n; ++t)
+    if (!std::isfinite(values[t]))
+      hl::fail(hl::ErrorKind::Numerical, what + " is not finite at entry (" + std::to_string(t / cols) + ", " +
+                                             std::to_string(t % cols) + "): the model overflows at these parameters "
+                                             "(|params| too large?); nothing was returned");
 }
 
 std::vector<hl::CurvatureKind> parse_kinds(const Napi::Value& v) {
@@ -64,15 +92,11 @@ class AssembleWorker : public PromiseWorker {
  public:
   AssembleWorker(const Napi::CallbackInfo& info, ModelInputs in, hl::CurvatureRequest req, hl::Dtype dtype)
       : PromiseWorker(info.Env(), "hessian-lab:assemble", info[5], info[6]), in_(std::move(in)), req_(std::move(req)),
-        dtype_(dtype) {
-    for (int i = 1; i <= 3; ++i) Keep(info[i]);  // params, X, y are read in place: keep them alive
-  }
+        dtype_(dtype) {}
 
  protected:
   void Run(const hl::Control& control) override {
-    const hl::Index M = in_.spec.param_count();
-    const hl::Index rows = (req_.row_end < 0 ? M : req_.row_end) - req_.row_begin;
-    const hl::Index cols = (req_.col_end < 0 ? M : req_.col_end) - req_.col_begin;
+    const hl::Index rows = req_.row_end - req_.row_begin, cols = req_.col_end - req_.col_begin;  // checked in Assemble
     // Allocation is timed apart: the kernel's first touch of fresh pages costs 0.2-2.6 s/GB
     // depending on the machine (VMs are slow), which is the machine's cost, not the algorithm's.
     const auto alloc_start = std::chrono::steady_clock::now();
@@ -83,8 +107,13 @@ class AssembleWorker : public PromiseWorker {
     }
     const auto start = std::chrono::steady_clock::now();
     allocation_seconds_ = std::chrono::duration<double>(start - alloc_start).count();
-    hl::assemble_curvature(in_.spec, in_.params.data, in_.data(), req_, sinks, control);
+    hl::assemble_curvature(in_.spec, in_.params.data(), in_.data(), req_, sinks, control);
     seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    for (size_t t = 0; t < req_.kinds.size(); ++t) {
+      const std::string what = std::string("the assembled ") + hl::curvature_name(req_.kinds[t]);
+      if (out_[t]->f64()) require_finite_result(out_[t]->f64(), rows * cols, cols, what);
+      else require_finite_result(out_[t]->f32(), rows * cols, cols, what);
+    }
   }
   Napi::Value Resolve(Napi::Env env) override {
     Napi::Object result = Napi::Object::New(env);
@@ -116,15 +145,29 @@ Napi::Value Assemble(const Napi::CallbackInfo& info) {
     Napi::Object o = info[4].As<Napi::Object>();
     hl::CurvatureRequest req;
     req.kinds = parse_kinds(o.Get("kinds"));
+    // Validated here, before the job allocates its outputs (kinds x rows x cols entries).
+    const hl::Index M = in.spec.param_count();
     req.row_begin = get_index(o, "rowBegin", 0);
-    req.row_end = get_index(o, "rowEnd", -1);
+    req.row_end = get_index(o, "rowEnd", M);
     req.col_begin = get_index(o, "colBegin", 0);
-    req.col_end = get_index(o, "colEnd", -1);
+    req.col_end = get_index(o, "colEnd", M);
     req.threads = static_cast<int>(std::clamp<hl::Index>(get_index(o, "threads", 0), -1, hl::kMaxThreads + 1));
     req.r_operator_only = get_bool(o, "rOperatorOnly", false);
-    const std::string dtype = get_string(o, "dtype", "float64");
-    hl::require(dtype == "float64" || dtype == "float32", "dtype must be float64 | float32; received " + dtype);
-    auto* w = new AssembleWorker(info, std::move(in), std::move(req), dtype == "float32" ? hl::Dtype::F32 : hl::Dtype::F64);
+    hl::require(0 <= req.row_begin && req.row_begin < req.row_end && req.row_end <= M,
+                "rowBegin, rowEnd must give a non-empty range inside [0, " + std::to_string(M) + "]; received [" +
+                    std::to_string(req.row_begin) + ", " + std::to_string(req.row_end) + ")");
+    hl::require(0 <= req.col_begin && req.col_begin < req.col_end && req.col_end <= M,
+                "colBegin, colEnd must give a non-empty range inside [0, " + std::to_string(M) + "]; received [" +
+                    std::to_string(req.col_begin) + ", " + std::to_string(req.col_end) + ")");
+    const hl::Dtype dtype = parse_dtype(get_string(o, "dtype", "float64"), "dtype");
+    const double needed = double(req.kinds.size()) * double(req.row_end - req.row_begin) *
+                              double(req.col_end - req.col_begin) * double(hl::dtype_size(dtype)) +
+                          hl::assembly_workspace_bytes(in.spec, static_cast<hl::Index>(in.y.size()), req.kinds, req.threads);
+    const double available = hl::available_memory_bytes();
+    if (available > 0 && needed > 0.9 * available)
+      hl::fail(hl::ErrorKind::OutOfMemory, "assembling needs " + std::to_string(needed) + " bytes but only " +
+                                               std::to_string(available) + " are available");
+    auto* w = new AssembleWorker(info, std::move(in), std::move(req), dtype);
     return w->Queue();
   });
 }
@@ -132,9 +175,16 @@ Napi::Value Assemble(const Napi::CallbackInfo& info) {
 Napi::Value Evaluate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    ModelInputs in = read_model_inputs(info);
+    hl::ModelSpec spec;
+    F64View params, X;
+    I32View y;
+    check_model_inputs(info, spec, params, X, y);  // synchronous: read in place
+    if (!info[4].IsUndefined() && !info[4].IsObject()) throw_type(env, "options", "an object or undefined");
     const bool per_sample = info[4].IsObject() && get_bool(info[4].As<Napi::Object>(), "perSample", false);
-    hl::Evaluation e = hl::evaluate(in.spec, in.params.data, in.data(), per_sample);
+    if (per_sample) hl::checked_mul(static_cast<hl::Index>(y.length), spec.param_count(), "per-sample gradients (N x M)");
+    hl::Evaluation e = hl::evaluate(spec, params.data, {X.data, y.data, static_cast<hl::Index>(y.length)}, per_sample);
+    require_finite_result(&e.loss, 1, 1, "the loss");
+    require_finite_result(e.gradient.data(), static_cast<hl::Index>(e.gradient.size()), 1, "the gradient");
     Napi::Object out = Napi::Object::New(env);
     out.Set("loss", Napi::Number::New(env, e.loss));
     out.Set("gradient", to_float64_array(env, std::move(e.gradient)));
@@ -150,9 +200,11 @@ Napi::Value AssemblyWorkspaceBytes(const Napi::CallbackInfo& info) {
   return guard(env, [&]() -> Napi::Value {
     hl::ModelSpec spec = parse_model(info[0]);
     if (!info[1].IsNumber()) throw_type(env, "N", "a number");
-    return Napi::Number::New(
-        env, hl::assembly_workspace_bytes(spec, info[1].As<Napi::Number>().Int64Value(), parse_kinds(info[2]),
-                                          info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : 0));
+    const hl::Index N = integer_of(info[1], "N");
+    hl::require(N >= 1, "N must be >= 1");
+    const hl::Index threads = info[3].IsUndefined() ? 0 : integer_of(info[3], "threads");
+    hl::require(threads >= 0 && threads <= hl::kMaxThreads, "threads must be in [0, " + std::to_string(hl::kMaxThreads) + "]");
+    return Napi::Number::New(env, hl::assembly_workspace_bytes(spec, N, parse_kinds(info[2]), static_cast<int>(threads)));
   });
 }
 
@@ -166,8 +218,12 @@ Napi::Value EigenWorkspaceBytes(const Napi::CallbackInfo& info) {
     req.vectors = get_bool(o, "vectors", false);
     req.first = get_index(o, "first", -1);
     req.last = get_index(o, "last", -1);
-    const hl::Dtype dtype = info[1].As<Napi::String>().Utf8Value() == "float32" ? hl::Dtype::F32 : hl::Dtype::F64;
-    return Napi::Number::New(env, hl::eigen_workspace_bytes(info[0].As<Napi::Number>().Int64Value(), dtype, req));
+    const hl::Dtype dtype = parse_dtype(info[1].As<Napi::String>().Utf8Value(), "dtype");
+    const hl::Index n = integer_of(info[0], "n");
+    hl::require(n >= 1, "n must be >= 1");
+    hl::require((req.first < 0 && req.last < 0) || (0 <= req.first && req.first <= req.last && req.last < n),
+                "first, last must satisfy 0 <= first <= last < n");
+    return Napi::Number::New(env, hl::eigen_workspace_bytes(n, dtype, req));
   });
 }
 

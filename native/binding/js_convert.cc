@@ -1,5 +1,7 @@
 #include "js_convert.h"
 
+#include <cmath>
+
 #include "js_errors.h"
 
 namespace hlnode {
@@ -18,11 +20,37 @@ I32View int32_view(const Napi::Value& v, const std::string& param) {
   return {a.Data(), a.ElementLength()};
 }
 
+std::vector<double> copy_of(const F64View& v) { return std::vector<double>(v.data, v.data + v.length); }
+std::vector<std::int32_t> copy_of(const I32View& v) { return std::vector<std::int32_t>(v.data, v.data + v.length); }
+
+hl::Index integer_of(const Napi::Value& v, const std::string& param) {
+  if (!v.IsNumber()) throw_type(v.Env(), param, "an integer");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  // |d| <= 2^53: every such integer-valued double is exact, and the sizes built from it are
+  // then checked for overflow where they are multiplied (checked_size.h).
+  if (!(std::isfinite(d) && std::floor(d) == d && std::fabs(d) <= 9007199254740992.0)) {
+    hl::fail(hl::ErrorKind::InvalidArgument, param + " must be an integer; received " + v.ToString().Utf8Value());
+  }
+  return static_cast<hl::Index>(d);
+}
+
+hl::Dtype parse_dtype(const std::string& name, const std::string& param) {
+  if (name == "float64") return hl::Dtype::F64;
+  if (name == "float32") return hl::Dtype::F32;
+  hl::fail(hl::ErrorKind::InvalidArgument, param + " must be float64 | float32; received \"" + name + "\"");
+}
+
+std::string path_of(const Napi::Value& v, const std::string& param) {
+  if (!v.IsString()) throw_type(v.Env(), param, "a string");
+  std::string s = v.As<Napi::String>().Utf8Value();
+  hl::require(!s.empty(), param + " must be a non-empty path");
+  hl::require(s.find('\0') == std::string::npos, param + " must not contain NUL bytes");
+  return s;
+}
+
 hl::Index get_index(const Napi::Object& o, const char* key, hl::Index fallback) {
   if (!o.Has(key) || o.Get(key).IsUndefined()) return fallback;
-  Napi::Value v = o.Get(key);
-  if (!v.IsNumber()) throw_type(o.Env(), key, "a number");
-  return v.As<Napi::Number>().Int64Value();
+  return integer_of(o.Get(key), key);
 }
 
 bool get_bool(const Napi::Object& o, const char* key, bool fallback) {
@@ -56,8 +84,7 @@ hl::MlpSpec parse_spec(const Napi::Value& v) {
   Napi::Array arr = layers.As<Napi::Array>();
   for (uint32_t i = 0; i < arr.Length(); ++i) {
     Napi::Value x = arr.Get(i);
-    if (!x.IsNumber()) throw_type(env, "model.layers[" + std::to_string(i) + "]", "a number");
-    spec.layers.push_back(x.As<Napi::Number>().Int64Value());
+    spec.layers.push_back(integer_of(x, "model.layers[" + std::to_string(i) + "]"));
   }
   spec.activation = hl::parse_activation(get_string(o, "activation", "relu"));
   spec.loss = hl::parse_loss(get_string(o, "loss", "cross_entropy"));
@@ -71,10 +98,10 @@ namespace {
 hl::Index pair_entry(const Napi::Object& o, const char* key, int which, const std::string& name, hl::Index fallback) {
   if (!o.Has(key) || o.Get(key).IsUndefined()) return fallback;
   Napi::Value v = o.Get(key);
-  if (v.IsNumber()) return v.As<Napi::Number>().Int64Value();
+  if (v.IsNumber()) return integer_of(v, name + "." + key);
   if (!v.IsArray() || v.As<Napi::Array>().Length() != 2 || !v.As<Napi::Array>().Get(uint32_t(which)).IsNumber())
     throw_type(o.Env(), name + "." + key, "a number or a pair of numbers");
-  return v.As<Napi::Array>().Get(uint32_t(which)).As<Napi::Number>().Int64Value();
+  return integer_of(v.As<Napi::Array>().Get(uint32_t(which)), name + "." + key + "[" + std::to_string(which) + "]");
 }
 
 hl::LayerSpec parse_layer(const Napi::Value& v, const std::string& name) {
@@ -92,12 +119,12 @@ hl::LayerSpec parse_layer(const Napi::Value& v, const std::string& name) {
     L.ph = pair_entry(o, "padding", 0, name, 0);
     L.pw = pair_entry(o, "padding", 1, name, 0);
     if (L.kind == hl::LayerKind::Conv2d) {
-      L.out = get_index(o, "outChannels", 0);
+      L.out = o.Has("outChannels") ? integer_of(o.Get("outChannels"), name + ".outChannels") : 0;
       L.bias = get_bool(o, "bias", true);
     }
   } else if (type == "linear") {
     L.kind = hl::LayerKind::Linear;
-    L.out = get_index(o, "out", 0);
+    L.out = o.Has("out") ? integer_of(o.Get("out"), name + ".out") : 0;
     L.bias = get_bool(o, "bias", true);
   } else if (type == "flatten") L.kind = hl::LayerKind::Flatten;
   else if (type == "relu") L.kind = hl::LayerKind::Relu;
@@ -125,8 +152,7 @@ hl::ModelSpec parse_model(const Napi::Value& v) {
   if (!shape.IsArray()) throw_type(env, "model.inputShape", "an array of sizes");
   Napi::Array s = shape.As<Napi::Array>();
   for (uint32_t i = 0; i < s.Length(); ++i) {
-    if (!s.Get(i).IsNumber()) throw_type(env, "model.inputShape[" + std::to_string(i) + "]", "a number");
-    spec.input_shape.push_back(s.Get(i).As<Napi::Number>().Int64Value());
+    spec.input_shape.push_back(integer_of(s.Get(i), "model.inputShape[" + std::to_string(i) + "]"));
   }
   Napi::Value layers = o.Get("layers");
   if (!layers.IsArray()) throw_type(env, "model.layers", "an array of layers");

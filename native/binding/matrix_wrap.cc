@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "../core/checked_size.h"
+#include "../core/eigen_process.h"
 #include "../core/eigensolver.h"
 #include "../core/threads.h"
 #include "addon_data.h"
@@ -47,6 +49,20 @@ std::vector<double> eigen_residuals(hl::DenseMatrix& A, hl::DenseMatrix& V, cons
   return norms;
 }
 
+// LAPACK on a matrix with Inf/NaN entries returns garbage or fails to converge after O(n³) work:
+// refuse it first, naming the entry (O(n²), next to the solve's O(n³)).
+void require_finite_matrix(hl::DenseMatrix& A) {
+  const hl::Index n = A.rows() * A.cols();
+  for (hl::Index t = 0; t < n; ++t) {
+    const double v = A.f64() ? A.f64()[t] : double(A.f32()[t]);
+    if (!std::isfinite(v)) {
+      const hl::Index i = A.column_major() ? t % A.rows() : t / A.cols(), j = A.column_major() ? t / A.rows() : t % A.cols();
+      hl::fail(hl::ErrorKind::InvalidArgument, "eigen() needs a matrix of finite entries; entry (" + std::to_string(i) + ", " +
+                                                   std::to_string(j) + ") is " + std::to_string(v));
+    }
+  }
+}
+
 class EigenWorker : public PromiseWorker {
  public:
   EigenWorker(const Napi::CallbackInfo& info, std::shared_ptr<hl::DenseMatrix> m, MatrixWrap::Lease lease,
@@ -56,7 +72,8 @@ class EigenWorker : public PromiseWorker {
 
  protected:
   void Run(const hl::Control& control) override {
-    result_ = hl::solve_symmetric(*m_, req_, control);
+    require_finite_matrix(*m_);
+    result_ = hl::solve_symmetric_stoppable(*m_, req_, control);
     if (residuals_ && result_.vectors) {
       hl::BlasThreads blas(hl::resolve_threads(req_.threads), &control);
       norms_ = eigen_residuals(*m_, *result_.vectors, result_.values, control);
@@ -83,11 +100,9 @@ class EigenWorker : public PromiseWorker {
 class MultiplyWorker : public PromiseWorker {
  public:
   MultiplyWorker(const Napi::CallbackInfo& info, std::shared_ptr<hl::DenseMatrix> m, MatrixWrap::Lease lease,
-                 F64View x, hl::Index k)
+                 std::vector<double> x, hl::Index k)
       : PromiseWorker(info.Env(), "hessian-lab:multiply", info[2], Napi::Value()), m_(std::move(m)),
-        lease_(std::move(lease)), x_(x), k_(k) {
-    Keep(info[0]);
-  }
+        lease_(std::move(lease)), x_(std::move(x)), k_(k) {}
 
  protected:
   void Run(const hl::Control& control) override {
@@ -100,21 +115,22 @@ class MultiplyWorker : public PromiseWorker {
     const auto trans = m_->column_major() ? CblasNoTrans : CblasTrans;
     const hl::Index lda = m_->column_major() ? rows : cols;
     if (m_->dtype() == hl::Dtype::F64) {
-      cblas_dgemm(CblasColMajor, trans, CblasNoTrans, rows, k_, cols, 1.0, m_->f64(), lda, x_.data, cols, 0.0,
+      cblas_dgemm(CblasColMajor, trans, CblasNoTrans, rows, k_, cols, 1.0, m_->f64(), lda, x_.data(), cols, 0.0,
                   y_.data(), rows);
     } else {
-      std::vector<float> xf(x_.data, x_.data + cols * k_), yf(rows * k_);
+      std::vector<float> xf(x_.begin(), x_.end()), yf(rows * k_);
       cblas_sgemm(CblasColMajor, trans, CblasNoTrans, rows, k_, cols, 1.0f, m_->f32(), lda, xf.data(), cols, 0.0f,
                   yf.data(), rows);
       std::copy(yf.begin(), yf.end(), y_.begin());
     }
+    control.check();  // an abort that arrived during the GEMM rejects rather than resolves
   }
   Napi::Value Resolve(Napi::Env env) override { return to_float64_array(env, std::move(y_)); }
 
  private:
   std::shared_ptr<hl::DenseMatrix> m_;
   MatrixWrap::Lease lease_;
-  F64View x_;
+  std::vector<double> x_;
   hl::Index k_;
   std::vector<double> y_;
 };
@@ -172,7 +188,10 @@ MatrixWrap::MatrixWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Matrix
 MatrixWrap::~MatrixWrap() { Release(); }
 
 void MatrixWrap::Release() {
-  if (external_bytes_ > 0) Napi::MemoryManagement::AdjustExternalMemory(env_, -external_bytes_);
+  // The raw call, status ignored: the node-addon-api wrapper aborts the process on failure, and a
+  // finalizer may run while the environment is being torn down.
+  int64_t ignored;
+  if (external_bytes_ > 0) napi_adjust_external_memory(env_, -external_bytes_, &ignored);
   external_bytes_ = 0;
   m_.reset();  // a running job holds its own reference; the memory goes when it ends
 }
@@ -188,12 +207,13 @@ Napi::Value MatrixWrap::JS_fromArray(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
     F64View v = float64_view(info[0], "data");
-    if (!info[1].IsNumber() || !info[2].IsNumber()) throw_type(env, "rows and cols", "numbers");
-    const hl::Index rows = info[1].As<Napi::Number>().Int64Value(), cols = info[2].As<Napi::Number>().Int64Value();
-    hl::require(rows >= 1 && cols >= 1 && static_cast<size_t>(rows * cols) == v.length,
+    const hl::Index rows = integer_of(info[1], "rows"), cols = integer_of(info[2], "cols");
+    hl::require(rows >= 1 && cols >= 1, "rows and cols must be >= 1");
+    hl::require(static_cast<size_t>(hl::checked_mul(rows, cols, "rows * cols")) == v.length,
                 "data must have rows * cols entries (row-major); received " + std::to_string(v.length) + " for " +
                     std::to_string(rows) + " x " + std::to_string(cols));
-    const bool f32 = info.Length() > 3 && info[3].IsString() && info[3].As<Napi::String>().Utf8Value() == "float32";
+    if (!info[3].IsUndefined() && !info[3].IsString()) throw_type(env, "dtype", "a string (float64 | float32)");
+    const bool f32 = info[3].IsString() && parse_dtype(info[3].As<Napi::String>().Utf8Value(), "dtype") == hl::Dtype::F32;
     auto m = std::make_shared<hl::DenseMatrix>(rows, cols, f32 ? hl::Dtype::F32 : hl::Dtype::F64);
     if (f32) std::copy(v.data, v.data + v.length, m->f32());
     else std::copy(v.data, v.data + v.length, m->f64());
@@ -219,7 +239,7 @@ Napi::Value MatrixWrap::JS_block(const Napi::CallbackInfo& info) {
     hl::Index r[4];
     for (int i = 0; i < 4; ++i) {
       if (!info[i].IsNumber()) throw_type(env, "block bounds", "four numbers (rowBegin, rowEnd, colBegin, colEnd)");
-      r[i] = info[i].As<Napi::Number>().Int64Value();
+      r[i] = integer_of(info[i], "block bounds");
     }
     hl::require(0 <= r[0] && r[0] <= r[1] && r[1] <= m->rows() && 0 <= r[2] && r[2] <= r[3] && r[3] <= m->cols(),
                 "block [" + std::to_string(r[0]) + ", " + std::to_string(r[1]) + ") x [" + std::to_string(r[2]) + ", " +
@@ -256,12 +276,11 @@ Napi::Value MatrixWrap::JS_multiply(const Napi::CallbackInfo& info) {
   return guard(env, [&]() -> Napi::Value {
     auto m = Use(env, false);
     F64View x = float64_view(info[0], "vectors");
-    if (!info[1].IsNumber()) throw_type(env, "count", "a number");
-    const hl::Index k = info[1].As<Napi::Number>().Int64Value();
-    hl::require(k >= 1 && static_cast<size_t>(k * m->cols()) == x.length,
+    const hl::Index k = integer_of(info[1], "count");
+    hl::require(k >= 1 && static_cast<size_t>(hl::checked_mul(k, m->cols(), "count * cols")) == x.length,
                 "vectors must hold count * " + std::to_string(m->cols()) + " entries; received " +
                     std::to_string(x.length));
-    auto* w = new MultiplyWorker(info, m, Lease(busy_), x, k);
+    auto* w = new MultiplyWorker(info, m, Lease(busy_), copy_of(x), k);
     Use(env, true);
     return w->Queue();
   });
@@ -270,9 +289,9 @@ Napi::Value MatrixWrap::JS_multiply(const Napi::CallbackInfo& info) {
 Napi::Value MatrixWrap::JS_saveNpy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
-    if (!info[0].IsString()) throw_type(env, "path", "a string");
+    std::string path = path_of(info[0], "path");
     auto m = Use(env, false);
-    auto* w = new SaveWorker(info, m, Lease(busy_), info[0].As<Napi::String>().Utf8Value());
+    auto* w = new SaveWorker(info, m, Lease(busy_), std::move(path));
     Use(env, true);
     return w->Queue();
   });

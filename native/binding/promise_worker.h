@@ -6,6 +6,15 @@
 // result on the main thread. Progress goes through the thread-safe queue to an optional JS
 // callback (stage, fraction), at most once per percent. Cancellation is a shared atomic flag set
 // by a CancelToken; a cancelled job rejects with an AbortError.
+//
+// Inputs are copied into the baton, never read in place (js_convert.h: copy_of), so a caller that
+// detaches or transfers a buffer mid-job cannot pull memory from under Run().
+//
+// The completion and progress callbacks may run while their environment is being torn down (a
+// worker thread terminated, or calling process.exit, with a job in flight): Node then finishes the
+// job and calls back with JavaScript disallowed. They check for that first and only let the baton
+// go (its destructor frees the job's memory), and no C++ exception ever leaves them: one escaping
+// a Node-API callback is std::terminate, i.e. SIGABRT for the whole process.
 #pragma once
 
 #include <napi.h>
@@ -27,13 +36,13 @@ class PromiseWorker : public Napi::AsyncProgressQueueWorker<ProgressEvent> {
   Napi::Promise Queue();
 
  protected:
-  /// token: a CancelToken object or undefined; on_progress: a function or undefined.
+  /// token: a CancelToken object or undefined; on_progress: a function or undefined. Derived
+  /// constructors must not throw (the base's thread-safe function would outlive them): they
+  /// take inputs already read and copied, by move.
   PromiseWorker(Napi::Env env, const char* name, const Napi::Value& token, const Napi::Value& on_progress);
 
   virtual void Run(const hl::Control& control) = 0;
   virtual Napi::Value Resolve(Napi::Env env) = 0;
-  /// Keeps a JS value (an input typed array) alive until the job ends.
-  void Keep(const Napi::Value& v);
 
  private:
   void Execute(const ExecutionProgress& progress) override;
@@ -43,9 +52,15 @@ class PromiseWorker : public Napi::AsyncProgressQueueWorker<ProgressEvent> {
 
   Napi::Promise::Deferred deferred_;
   Napi::FunctionReference on_progress_;
-  std::vector<Napi::Reference<Napi::Value>> kept_;
   hl::Control control_;
+  // The job's failure, kept here rather than in AsyncWorker::SetError: the base class would build
+  // a Napi::Error from it before calling us, which throws in a closing environment.
+  bool failed_ = false;
+  std::string error_;
   hl::ErrorKind error_kind_ = hl::ErrorKind::Numerical;
 };
+
+/// False while `env` is being torn down (JavaScript disallowed): nothing can be resolved then.
+bool can_call_into_js(Napi::Env env);
 
 }  // namespace hlnode

@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "../core/checked_size.h"
 #include "../core/threads.h"
 #include "../core/train.h"
 #include "js_convert.h"
@@ -18,27 +19,37 @@ namespace {
 
 using hl::Index;
 
-// A labelled dataset read in place from (X, y) typed arrays; `optional` allows (undefined, undefined).
+// A labelled dataset copied out of (X, y) typed arrays (js_convert.h: copy_of); `optional`
+// allows (undefined, undefined), which gives an empty dataset.
 struct DataInput {
-  F64View X{nullptr, 0};
-  I32View y{nullptr, 0};
-  hl::DataView view() const { return {X.data, y.data, static_cast<Index>(y.length)}; }
+  std::vector<double> X;
+  std::vector<std::int32_t> y;
+  hl::DataView view() const {
+    return y.empty() ? hl::DataView{nullptr, nullptr, 0} : hl::DataView{X.data(), y.data(), static_cast<Index>(y.size())};
+  }
 };
 
 DataInput read_data(const hl::ModelSpec& spec, const Napi::Value& X, const Napi::Value& y, const std::string& name,
                     bool optional) {
   DataInput d;
   if (optional && X.IsUndefined() && y.IsUndefined()) return d;
-  d.X = float64_view(X, name + "X");
-  d.y = int32_view(y, name + "y");
+  const F64View Xv = float64_view(X, name + "X");
+  const I32View yv = int32_view(y, name + "y");
   const Index n0 = spec.inputs();
-  hl::require(d.X.length == d.y.length * static_cast<size_t>(n0),
-              name + "X must have N * " + std::to_string(n0) + " entries for N = " + std::to_string(d.y.length) +
-                  " labels; received " + std::to_string(d.X.length));
-  hl::require(d.y.length >= 1, name + "y must hold at least 1 label");
-  // validate_inputs re-checks finiteness and labels; it needs a parameter vector, so pass zeros.
-  std::vector<double> zeros(static_cast<size_t>(spec.param_count()), 0.0);
-  hl::validate_inputs(spec, zeros.data(), static_cast<Index>(zeros.size()), d.view());
+  hl::require(Xv.length == static_cast<size_t>(hl::checked_mul(static_cast<Index>(yv.length), n0, (name + "X's length").c_str())),
+              name + "X must have N * " + std::to_string(n0) + " entries for N = " + std::to_string(yv.length) +
+                  " labels; received " + std::to_string(Xv.length));
+  hl::require(yv.length >= 1, name + "y must hold at least 1 label");
+  // The value checks of validate_inputs, without the M-entry parameter vector it would need.
+  for (size_t i = 0; i < Xv.length; ++i)
+    if (!std::isfinite(Xv.data[i])) hl::fail(hl::ErrorKind::InvalidArgument, name + "X must be finite; entry " + std::to_string(i) + " is not");
+  const Index classes = spec.classes();
+  for (size_t i = 0; i < yv.length; ++i)
+    if (yv.data[i] < 0 || yv.data[i] >= classes)
+      hl::fail(hl::ErrorKind::InvalidArgument, name + "y must hold labels in [0, " + std::to_string(classes - 1) + "]; label " +
+                                                   std::to_string(i) + " is " + std::to_string(yv.data[i]));
+  d.X = copy_of(Xv);
+  d.y = copy_of(yv);
   return d;
 }
 
@@ -96,24 +107,12 @@ const char* stop_name(hl::StopReason r) {
   return "?";
 }
 
-// The base of this file's workers: keeps the typed arrays they read in place alive. Node-API 8
-// can only reference objects, and the optional test arrays may be undefined.
-class InPlaceWorker : public PromiseWorker {
- protected:
-  using PromiseWorker::PromiseWorker;
-  void KeepArrays(const Napi::CallbackInfo& info, std::initializer_list<int> indices) {
-    for (int i : indices)
-      if (info[i].IsObject()) Keep(info[i]);
-  }
-};
-
-class TrainSegmentWorker : public InPlaceWorker {
+class TrainSegmentWorker : public PromiseWorker {
  public:
   TrainSegmentWorker(const Napi::CallbackInfo& info, hl::ModelSpec spec, DataInput train, DataInput test,
                      hl::TrainOptions options, hl::TrainState state, Index end_step)
-      : InPlaceWorker(info.Env(), "hessian-lab:train", info[8], info[9]), spec_(std::move(spec)), train_(train),
-        test_(test), options_(std::move(options)), state_(std::move(state)), end_step_(end_step) {
-    KeepArrays(info, {3, 4, 5, 6});  // X, y, testX, testY
+      : PromiseWorker(info.Env(), "hessian-lab:train", info[8], info[9]), spec_(std::move(spec)), train_(std::move(train)),
+        test_(std::move(test)), options_(std::move(options)), state_(std::move(state)), end_step_(end_step) {
   }
 
  protected:
@@ -141,13 +140,12 @@ class TrainSegmentWorker : public InPlaceWorker {
   hl::StopReason reason_ = hl::StopReason::SegmentEnd;
 };
 
-class TrainManyWorker : public InPlaceWorker {
+class TrainManyWorker : public PromiseWorker {
  public:
   TrainManyWorker(const Napi::CallbackInfo& info, hl::MlpSpec spec, DataInput train, DataInput test,
                   hl::TrainOptions options, std::vector<double> inits, Index runs, int threads)
-      : InPlaceWorker(info.Env(), "hessian-lab:trainMany", info[7], info[8]), spec_(std::move(spec)), train_(train),
-        test_(test), options_(std::move(options)), params_(std::move(inits)), runs_(runs), threads_(threads) {
-    KeepArrays(info, {2, 3, 4, 5});  // X, y, testX, testY
+      : PromiseWorker(info.Env(), "hessian-lab:trainMany", info[7], info[8]), spec_(std::move(spec)), train_(std::move(train)),
+        test_(std::move(test)), options_(std::move(options)), params_(std::move(inits)), runs_(runs), threads_(threads) {
   }
 
  protected:
@@ -194,14 +192,12 @@ class TrainManyWorker : public InPlaceWorker {
   double seconds_ = 0;
 };
 
-class EvaluateManyWorker : public InPlaceWorker {
+class EvaluateManyWorker : public PromiseWorker {
  public:
-  EvaluateManyWorker(const Napi::CallbackInfo& info, hl::ModelSpec spec, F64View params, Index count, DataInput data,
-                     bool gradient)
-      : InPlaceWorker(info.Env(), "hessian-lab:evaluateMany", info[5], info[6]), spec_(std::move(spec)),
-        params_(params), count_(count), data_(data), gradient_(gradient) {
-    KeepArrays(info, {1, 2, 3});  // params, X, y
-  }
+  EvaluateManyWorker(const Napi::CallbackInfo& info, hl::ModelSpec spec, std::vector<double> params, Index count,
+                     DataInput data, bool gradient)
+      : PromiseWorker(info.Env(), "hessian-lab:evaluateMany", info[5], info[6]), spec_(std::move(spec)),
+        params_(std::move(params)), count_(count), data_(std::move(data)), gradient_(gradient) {}
 
  protected:
   void Run(const hl::Control& control) override {
@@ -213,10 +209,10 @@ class EvaluateManyWorker : public InPlaceWorker {
     std::vector<double> grad(static_cast<size_t>(M));
     for (Index p = 0; p < count_; ++p) {
       control.check();
-      const double* w = params_.data + p * M;
+      const double* w = params_.data() + p * M;
       Index correct = 0;
       loss_.push_back(trainer.full_gradient(w, grad, &correct));
-      accuracy_.push_back(static_cast<double>(correct) / static_cast<double>(data_.y.length));
+      accuracy_.push_back(static_cast<double>(correct) / static_cast<double>(data_.y.size()));
       if (gradient_) {
         double s = 0;
         for (double g : grad) s += g * g;
@@ -235,7 +231,7 @@ class EvaluateManyWorker : public InPlaceWorker {
 
  private:
   hl::ModelSpec spec_;
-  F64View params_;
+  std::vector<double> params_;
   Index count_;
   DataInput data_;
   bool gradient_;
@@ -281,7 +277,8 @@ Napi::Value TrainSegment(const Napi::CallbackInfo& info) {
     hl::TrainOptions options = read_train_options(o);
     state.step = get_index(o, "startStep", 0);
     const Index end_step = get_index(o, "endStep", hl::total_steps(options.phases));
-    auto* w = new TrainSegmentWorker(info, std::move(spec), train, test, std::move(options), std::move(state), end_step);
+    auto* w = new TrainSegmentWorker(info, std::move(spec), std::move(train), std::move(test), std::move(options),
+                                     std::move(state), end_step);
     return w->Queue();
   });
 }
@@ -300,10 +297,10 @@ Napi::Value TrainMany(const Napi::CallbackInfo& info) {
     if (!info[6].IsObject()) throw_type(env, "options", "an object");
     Napi::Object o = info[6].As<Napi::Object>();
     hl::TrainOptions options = read_train_options(o);
-    hl::validate_phases(options.phases, static_cast<Index>(train.y.length));
+    hl::validate_phases(options.phases, static_cast<Index>(train.y.size()));
     const Index threads = get_index(o, "threads", hl::thread_count());
     hl::require(threads >= 1 && threads <= 4096, "threads must be in [1, 4096]");
-    auto* w = new TrainManyWorker(info, std::move(spec), train, test, std::move(options),
+    auto* w = new TrainManyWorker(info, std::move(spec), std::move(train), std::move(test), std::move(options),
                                   std::vector<double>(inits.data, inits.data + inits.length), runs,
                                   static_cast<int>(threads));
     return w->Queue();
@@ -319,7 +316,7 @@ Napi::Value EvaluateMany(const Napi::CallbackInfo& info) {
     const Index count = vector_count(params, M, "params", "count");
     DataInput data = read_data(spec, info[2], info[3], "", false);
     const bool gradient = info[4].IsObject() && get_bool(info[4].As<Napi::Object>(), "gradient", false);
-    auto* w = new EvaluateManyWorker(info, std::move(spec), params, count, data, gradient);
+    auto* w = new EvaluateManyWorker(info, std::move(spec), copy_of(params), count, std::move(data), gradient);
     return w->Queue();
   });
 }

@@ -6,24 +6,79 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <utility>
 
 namespace hl {
 
-void DenseMatrix::Free::operator()(void* p) const noexcept { std::free(p); }
+void DenseMatrix::Free::operator()(void* p) const noexcept {
+  if (mapped) {
+    ::munmap(p, mapped);
+    if (fd >= 0) ::close(fd);
+  } else {
+    std::free(p);
+  }
+}
 
-DenseMatrix::DenseMatrix(Index rows, Index cols, Dtype dtype, bool column_major)
+namespace {
+
+// A memfd of `bytes` mapped read-write, or {nullptr, -1} (the caller falls back to malloc). The
+// fd is close-on-exec: only the eigensolver helper receives it, explicitly (eigen_process.cc).
+std::pair<void*, int> shared_alloc(size_t bytes) {
+  const int fd = static_cast<int>(::syscall(SYS_memfd_create, "hessian-lab-matrix", MFD_CLOEXEC));
+  if (fd < 0) return {nullptr, -1};
+  if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
+    ::close(fd);
+    return {nullptr, -1};
+  }
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) {
+    ::close(fd);
+    return {nullptr, -1};
+  }
+  return {p, fd};
+}
+
+}  // namespace
+
+DenseMatrix::DenseMatrix(Index rows, Index cols, Dtype dtype, bool column_major, std::unique_ptr<void, Free> data)
+    : rows_(rows), cols_(cols), dtype_(dtype), column_major_(column_major), data_(std::move(data)) {}
+
+std::unique_ptr<DenseMatrix> DenseMatrix::map_shared(int fd, Index rows, Index cols, Dtype dtype, bool column_major) {
+  require(rows >= 1 && cols >= 1, "matrix dimensions must be >= 1");
+  const size_t bytes = static_cast<size_t>(rows) * static_cast<size_t>(cols) * static_cast<size_t>(dtype_size(dtype));
+  struct stat st;
+  require(::fstat(fd, &st) == 0 && static_cast<size_t>(st.st_size) >= bytes, "the shared matrix file is smaller than the matrix");
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) fail(ErrorKind::OutOfMemory, std::string("cannot map the shared matrix: ") + std::strerror(errno));
+  return std::unique_ptr<DenseMatrix>(
+      new DenseMatrix(rows, cols, dtype, column_major, std::unique_ptr<void, Free>(p, Free{bytes, -1})));
+}
+
+DenseMatrix::DenseMatrix(Index rows, Index cols, Dtype dtype, bool column_major, bool shared)
     : rows_(rows), cols_(cols), dtype_(dtype), column_major_(column_major) {
   require(rows >= 0 && cols >= 0, "matrix dimensions must be >= 0");
   const double bytes = double(rows) * double(cols) * double(dtype_size(dtype));
-  void* p = std::malloc(bytes > 0 ? static_cast<size_t>(bytes) : 1);
+  void* p = nullptr;
+  if ((bytes >= kSharedBytes || (shared && bytes > 0)) && bytes < 9.0e18) {
+    auto [mem, fd] = shared_alloc(static_cast<size_t>(bytes));
+    if (mem) data_ = std::unique_ptr<void, Free>(mem, Free{static_cast<size_t>(bytes), fd});
+    p = mem;
+  }
+  if (!p) {
+    p = bytes < 9.0e18 ? std::malloc(bytes > 0 ? static_cast<size_t>(bytes) : 1) : nullptr;
+    if (p) data_ = std::unique_ptr<void, Free>(p, Free{});
+  }
   if (!p) {
     std::ostringstream os;
     os << "cannot allocate a " << rows << " x " << cols << " " << dtype_name(dtype) << " matrix (" << bytes
        << " bytes); available: " << available_memory_bytes() << " bytes";
     fail(ErrorKind::OutOfMemory, os.str());
   }
-  data_.reset(p);
   // Touch every page once, in parallel: the kernel zeroes pages on first touch (0.3 s/GB on bare
   // metal, up to 2.6 s/GB measured on VMs here), and paying that inside the single-threaded
   // scatter loops would serialise it.

@@ -8,6 +8,11 @@
 // Allocation does not zero-fill; it touches each page once, in parallel, so that the kernel's
 // first-touch cost is spread over the cores. Failure is reported as OutOfMemory, never as
 // std::bad_alloc escaping.
+//
+// Matrices of kSharedBytes and more live in an anonymous shared-memory file (Linux memfd_create)
+// mapped into the process, so that a helper process can map the same pages without a copy: the
+// eigensolver runs there to be stoppable (eigen_process.h). Where memfd is unavailable they fall
+// back to malloc, and eigensolves to running in-process.
 #pragma once
 
 #include <memory>
@@ -24,7 +29,16 @@ inline const char* dtype_name(Dtype d) { return d == Dtype::F64 ? "float64" : "f
 
 class DenseMatrix {
  public:
-  DenseMatrix(Index rows, Index cols, Dtype dtype, bool column_major = false);
+  /// Matrices at least this large are memfd-backed (1 MiB: a 362 x 362 float64 matrix).
+  static constexpr double kSharedBytes = 1 << 20;
+
+  /// `shared`: memfd-backed whatever the size (when memfd is available).
+  DenseMatrix(Index rows, Index cols, Dtype dtype, bool column_major = false, bool shared = false);
+  /// Maps the shared-memory file `fd` (from another process's shared_fd()) as a rows x cols
+  /// matrix; the mapping is released with the matrix, the fd is not closed.
+  static std::unique_ptr<DenseMatrix> map_shared(int fd, Index rows, Index cols, Dtype dtype, bool column_major);
+  /// The memfd holding the entries, or -1 when they are in private memory.
+  int shared_fd() const { return data_.get_deleter().fd; }
   Index rows() const { return rows_; }
   Index cols() const { return cols_; }
   Dtype dtype() const { return dtype_; }
@@ -43,7 +57,16 @@ class DenseMatrix {
   void save_npy(const std::string& path) const;
 
  private:
-  struct Free { void operator()(void* p) const noexcept; };
+  struct Free {
+    // (Constructors spelled out: GCC does not see a nested class with member initialisers as
+    // default-constructible inside its enclosing class, which unique_ptr requires.)
+    Free() noexcept {}
+    Free(size_t m, int f) noexcept : mapped(m), fd(f) {}
+    size_t mapped = 0;  // bytes mapped (0: the memory is from malloc)
+    int fd = -1;        // memfd to close with the mapping (-1: none or not ours)
+    void operator()(void* p) const noexcept;
+  };
+  DenseMatrix(Index rows, Index cols, Dtype dtype, bool column_major, std::unique_ptr<void, Free> data);
   Index rows_, cols_;
   Dtype dtype_;
   bool column_major_;

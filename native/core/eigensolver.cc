@@ -83,8 +83,17 @@ struct TrianglePreserver {
   }
 };
 
+// The eigenvector matrix: the caller's (checked) or a new one.
+std::unique_ptr<DenseMatrix> vectors_matrix(std::unique_ptr<DenseMatrix>& into, Index n, Index k, Dtype dtype) {
+  if (!into) return std::make_unique<DenseMatrix>(n, k, dtype, true);
+  require(into->rows() == n && into->cols() == k && into->dtype() == dtype && into->column_major(),
+          "the eigenvector matrix given has the wrong shape");
+  return std::move(into);
+}
+
 template <typename T>
-EigenResult solve_typed(DenseMatrix& A, T* a, const EigenRequest& req, const Control& control) {
+EigenResult solve_typed(DenseMatrix& A, T* a, const EigenRequest& req, const Control& control,
+                        std::unique_ptr<DenseMatrix>& into) {
   const Index n = A.rows();
   const bool ranged = req.first >= 0;
   EigenDriver driver = req.driver;
@@ -106,7 +115,7 @@ EigenResult solve_typed(DenseMatrix& A, T* a, const EigenRequest& req, const Con
   control.check();
   if (driver == EigenDriver::Syevd && req.vectors) {
     // Divide and conquer with vectors overwrites its input with them: run it on a copy.
-    result.vectors = std::make_unique<DenseMatrix>(n, n, A.dtype(), true);
+    result.vectors = vectors_matrix(into, n, n, A.dtype());
     T* z = static_cast<T*>(result.vectors->raw());
     std::memcpy(z, a, sizeof(T) * n * n);
     std::vector<T> work(static_cast<size_t>(syevd_lwork(n, true)));
@@ -144,7 +153,7 @@ EigenResult solve_typed(DenseMatrix& A, T* a, const EigenRequest& req, const Con
                                                std::to_string(n) + "; received [" + std::to_string(il) + ", " +
                                                std::to_string(iu) + "]");
     const Index k = iu - il + 1;
-    if (req.vectors) result.vectors = std::make_unique<DenseMatrix>(n, k, A.dtype(), true);
+    if (req.vectors) result.vectors = vectors_matrix(into, n, k, A.dtype());
     T* z = req.vectors ? static_cast<T*>(result.vectors->raw()) : nullptr;
     TrianglePreserver<T> keep(a, n);
     std::vector<lapack_int> isuppz(2 * std::max<Index>(k, 1));
@@ -170,13 +179,14 @@ EigenResult solve_typed(DenseMatrix& A, T* a, const EigenRequest& req, const Con
 
 }  // namespace
 
-EigenResult solve_symmetric(DenseMatrix& a, const EigenRequest& request, const Control& control) {
+EigenResult solve_symmetric(DenseMatrix& a, const EigenRequest& request, const Control& control,
+                            std::unique_ptr<DenseMatrix> vectors_into) {
   require(a.rows() == a.cols(), "the eigensolver needs a square matrix; received " + std::to_string(a.rows()) + " x " +
                                     std::to_string(a.cols()));
   require(a.rows() >= 1, "the matrix is empty");
   BlasThreads blas(resolve_threads(request.threads), &control);  // LAPACK's parallelism is OpenBLAS's
-  return a.dtype() == Dtype::F64 ? solve_typed<double>(a, a.f64(), request, control)
-                                 : solve_typed<float>(a, a.f32(), request, control);
+  return a.dtype() == Dtype::F64 ? solve_typed<double>(a, a.f64(), request, control, vectors_into)
+                                 : solve_typed<float>(a, a.f32(), request, control, vectors_into);
 }
 
 double eigen_workspace_bytes(Index n, Dtype dtype, const EigenRequest& request) {

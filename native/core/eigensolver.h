@@ -10,7 +10,7 @@
 //    conquer with vectors works on the eigenvector buffer itself (extra n² + LAPACK workspace);
 //  * precision = the matrix's dtype (float32 via ssyev*, float64 via dsyev*).
 //
-// Drivers (chosen by measurement on 2-core machines: shared/EIGENSOLVERS.md):
+// Drivers (chosen by measurement on 2-core machines: docs/eigensolvers.md):
 //  * Auto, values only  -> dsyevd_2stage (~2x faster than dsyevd for n >= 4000); ssyevd for float32.
 //  * Auto, all vectors  -> dsyevd (divide and conquer; orthogonality ~1e-14 on Hessian-like spectra);
 //                          dsyevr when dsyevd's 2n² workspace does not fit in memory.
@@ -47,7 +47,15 @@ struct EigenResult {
   std::string driver;                     // the LAPACK routine that ran, e.g. "dsyevd_2stage"
 };
 
-EigenResult solve_symmetric(DenseMatrix& a, const EigenRequest& request, const Control& control);
+/// `vectors_into`, when given, is the n x k column-major matrix the eigenvectors are written to
+/// (k = last - first + 1 for a range, else n); the helper process passes shared memory there.
+EigenResult solve_symmetric(DenseMatrix& a, const EigenRequest& request, const Control& control,
+                            std::unique_ptr<DenseMatrix> vectors_into = nullptr);
+
+/// Columns of the eigenvector matrix solve_symmetric returns for this request.
+inline Index eigenvector_count(Index n, const EigenRequest& request) {
+  return request.first >= 0 ? request.last - request.first + 1 : n;
+}
 
 /// Bytes solve_symmetric allocates besides the input (eigenvectors included).
 double eigen_workspace_bytes(Index n, Dtype dtype, const EigenRequest& request);

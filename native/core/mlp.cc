@@ -6,6 +6,7 @@
 #include <cmath>
 #include <string>
 
+#include "checked_size.h"
 #include "errors.h"
 
 namespace hl {
@@ -32,7 +33,14 @@ void MlpSpec::validate() const {
   require(layers.size() >= 2, "layers must list at least 2 sizes [inputs, ..., outputs]; received " +
                                   std::to_string(layers.size()));
   for (size_t i = 0; i < layers.size(); ++i)
-    require(layers[i] >= 1, "layers[" + std::to_string(i) + "] must be >= 1; received " + std::to_string(layers[i]));
+    require(layers[i] >= 1 && layers[i] <= kMaxSize, "layers[" + std::to_string(i) + "] must be in [1, " +
+                                                         std::to_string(kMaxSize) + "]; received " + std::to_string(layers[i]));
+  // The parameter count, checked before ParamLayout sums it unchecked.
+  Index M = 0;
+  for (size_t l = 1; l < layers.size(); ++l) {
+    const Index w = checked_mul(layers[l], layers[l - 1], "the parameter count", kMaxSize);
+    M = checked_add(M, checked_add(w, bias ? layers[l] : 0, "the parameter count", kMaxSize), "the parameter count", kMaxSize);
+  }
   if (loss == LossKind::Logistic)
     require(outputs() == 1, "the logistic loss needs exactly 1 output; received " + std::to_string(outputs()));
   if (loss == LossKind::CrossEntropy)

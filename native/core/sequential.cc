@@ -6,6 +6,7 @@
 #include <string>
 
 #include "activation.h"
+#include "checked_size.h"
 #include "errors.h"
 
 namespace hl {
@@ -37,13 +38,13 @@ std::vector<SequentialNet::Layer> build_layers(const SequentialSpec& spec, Index
   require(s.size() == 1 || s.size() == 3, "input_shape must be [C, H, W] or [D]; received " +
                                               std::to_string(s.size()) + " dimensions");
   for (size_t i = 0; i < s.size(); ++i)
-    require(s[i] >= 1, "input_shape[" + std::to_string(i) + "] must be >= 1; received " + std::to_string(s[i]));
+    require(s[i] >= 1 && s[i] <= kMaxSize, "input_shape[" + std::to_string(i) + "] must be in [1, " + std::to_string(kMaxSize) +
+                                               "]; received " + std::to_string(s[i]));
   require(!spec.layers.empty(), "layers must list at least one layer");
   SequentialNet::Shape cur;
   if (s.size() == 3) cur = {s[0], s[1], s[2], false};
   else cur = {s[0], 1, 1, true};
-  const double kMaxSize = double(std::numeric_limits<std::int32_t>::max());
-  require(double(cur.size()) <= kMaxSize, "input_shape is too large");
+  checked_mul(checked_mul(cur.c, cur.h, "input_shape", kMaxSize), cur.w, "input_shape", kMaxSize);
   std::vector<SequentialNet::Layer> out;
   M = 0;
   bool any_params = false;
@@ -64,6 +65,10 @@ std::vector<SequentialNet::Layer> build_layers(const SequentialSpec& spec, Index
                                             std::to_string(L.sw));
         require(L.ph >= 0 && L.pw >= 0, name + ": padding must be >= 0; received " + std::to_string(L.ph) + "x" +
                                             std::to_string(L.pw));
+        // Bounded first so that the shape arithmetic below cannot overflow.
+        require(L.kh <= kMaxSize && L.kw <= kMaxSize && L.sh <= kMaxSize && L.sw <= kMaxSize && L.ph <= kMaxSize &&
+                    L.pw <= kMaxSize && L.out <= kMaxSize,
+                name + ": kernel, stride, padding and channels must be at most " + std::to_string(kMaxSize));
         if (L.kind == LayerKind::MaxPool2d)
           require(2 * L.ph <= L.kh && 2 * L.pw <= L.kw, name + ": padding must be at most half the kernel");
         require(cur.h + 2 * L.ph >= L.kh && cur.w + 2 * L.pw >= L.kw,
@@ -75,10 +80,11 @@ std::vector<SequentialNet::Layer> build_layers(const SequentialSpec& spec, Index
           require(L.out >= 1, name + ": out_channels must be >= 1; received " + std::to_string(L.out));
           next.c = L.out;
           layer.weight_offset = M;
-          layer.weight_size = L.out * cur.c * L.kh * L.kw;
-          layer.bias_offset = M + layer.weight_size;
+          const char* what = "the parameter count";
+          layer.weight_size = checked_mul(checked_mul(L.out, cur.c, what, kMaxSize), checked_mul(L.kh, L.kw, what, kMaxSize), what, kMaxSize);
+          layer.bias_offset = checked_add(M, layer.weight_size, what, kMaxSize);
           layer.bias_size = L.bias ? L.out : 0;
-          M += layer.weight_size + layer.bias_size;
+          M = checked_add(layer.bias_offset, layer.bias_size, what, kMaxSize);
           any_params = true;
         }
         break;
@@ -89,19 +95,20 @@ std::vector<SequentialNet::Layer> build_layers(const SequentialSpec& spec, Index
       case LayerKind::Linear:
         require(cur.flat, name + " needs a flat input: add a flatten layer before it; its input has shape " +
                               shape_text(cur));
-        require(L.out >= 1, name + ": out must be >= 1; received " + std::to_string(L.out));
+        require(L.out >= 1 && L.out <= kMaxSize, name + ": out must be in [1, " + std::to_string(kMaxSize) + "]; received " +
+                                                    std::to_string(L.out));
         next = {L.out, 1, 1, true};
         layer.weight_offset = M;
-        layer.weight_size = L.out * cur.size();
-        layer.bias_offset = M + layer.weight_size;
+        layer.weight_size = checked_mul(L.out, cur.size(), "the parameter count", kMaxSize);
+        layer.bias_offset = checked_add(M, layer.weight_size, "the parameter count", kMaxSize);
         layer.bias_size = L.bias ? L.out : 0;
-        M += layer.weight_size + layer.bias_size;
+        M = checked_add(layer.bias_offset, layer.bias_size, "the parameter count", kMaxSize);
         any_params = true;
         break;
       default:
         break;
     }
-    require(double(next.size()) <= kMaxSize, name + ": output of " + std::to_string(next.size()) + " values is too large");
+    checked_mul(checked_mul(next.c, next.h, (name + ": its output").c_str(), kMaxSize), next.w, (name + ": its output").c_str(), kMaxSize);
     layer.out = next;
     cur = next;
     out.push_back(layer);
@@ -376,7 +383,12 @@ void seq_forward(const SequentialNet& net, const double* params, const DataView&
     total += pass.losses[static_cast<size_t>(t)];
   }
   pass.loss = total / static_cast<double>(count);
-  if (!backward) return;
+  if (backward) seq_backward(net, params, pass);
+}
+
+void seq_backward(const SequentialNet& net, const double* params, SeqPass& pass) {
+  const Index D = net.depth(), count = pass.rows;
+  std::vector<double> scratch;
   // Deltas down to the first parameter layer's output (nothing below it needs them).
   Index first = 0;
   while (!net.layer(first).has_params()) ++first;

@@ -105,6 +105,10 @@ void validate_inputs(const SequentialNet& net, const double* params, Index param
 void seq_forward(const SequentialNet& net, const double* params, const DataView& data, const std::int32_t* rows,
                  Index count, bool backward, SeqPass& pass);
 
+/// The backward half of seq_forward: deltas of every layer from pass.delta[depth] (R x k), which
+/// the caller may set to any output sensitivities (a vector-Jacobian product per row).
+void seq_backward(const SequentialNet& net, const double* params, SeqPass& pass);
+
 /// Adds scale * (gradient of the summed per-row losses) to grad (M), from a pass with deltas.
 void seq_accumulate_gradient(const SequentialNet& net, const SeqPass& pass, double scale, double* grad);
 

@@ -23,16 +23,12 @@ std::shared_timed_mutex g_blas_lock;  // exclusive: a threaded BlasThreads scope
 // like two trainings, would keep it shared forever).
 std::timed_mutex g_turnstile;
 
-// OpenBLAS starts with all cores; the core wants 1 outside BlasThreads scopes, from the first BLAS
-// call on (a synchronous evaluate() before any job must give the bits it gives after): set when the
-// library loads (OpenBLAS, a dependency, is initialised before us).
+}  // namespace
+
 void single_threaded_blas_once() {
   static std::once_flag once;
   std::call_once(once, [] { openblas_set_num_threads(1); });
 }
-const bool g_single_threaded_at_load = (single_threaded_blas_once(), true);
-
-}  // namespace
 
 int thread_count() {
   const int n = static_cast<int>(std::thread::hardware_concurrency());

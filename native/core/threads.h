@@ -27,6 +27,13 @@
 
 namespace hl {
 
+/// OpenBLAS starts with all cores; the core wants 1 outside BlasThreads scopes from the first BLAS
+/// call on (a synchronous evaluate() before any job must give the bits it gives after). Every entry
+/// point here calls it; a host calls it once at start-up (the addon's Init). Not from a static
+/// initialiser: where OpenBLAS is linked statically (the MPI driver's core library) its own
+/// initialiser may not have run yet.
+void single_threaded_blas_once();
+
 /// Threads a request gets when it asks for 0 ("all cores"): the hardware's count.
 int thread_count();
 

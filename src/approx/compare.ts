@@ -2,7 +2,8 @@
  * The comparison: the exact spectrum of H (or G) once, then each approximate method on an
  * operator — its wall time, its number of matrix-vector products, and its error against the
  * truth; optionally a sweep of smaller budgets (error vs products). compareMethods is the entry
- * point of both `hessian-lab compare` and the reproduction report.
+ * point of both `hessian-lab compare` and the reproduction report; it returns data, which
+ * src/report/compareFigures.ts and comparePage.ts draw.
  *
  * The operator is matrix-free (native products) by default, or the explicit dense matrix; either
  * over all samples or over a seeded mini-batch. The truth is always the full-data matrix, so with
@@ -13,9 +14,7 @@ import { computeCurvature, LabelledData, setThreads } from '../engine/curvature'
 import { Matrix } from '../engine/matrix';
 import { inputSize, ModelSpec, parameterCount } from '../engine/model';
 import { ProgressCallback } from '../native/binding';
-import { Figure } from '../report/html';
-import { requireInteger, requireOneOf, throwIfAborted, typeError } from '../util/errors';
-import { compareFigures } from './figures';
+import { requireInteger, requireOneOf, throwIfAborted, typeError, orDefault } from '../util/errors';
 import { hutchinsonDiagonal, hutchinsonTrace, hutchPlusPlus } from './hutchinson';
 import { chebyshevMoments, kpm, kpmCdf, kpmDensity, kpmL1Distance } from './kpm';
 import { lanczosEigen } from './lanczos';
@@ -220,11 +219,11 @@ function exactDiagonal(matrix: Matrix): Float64Array {
 
 function checkOptions(options: CompareOptions, N: number) {
   if (typeof options !== 'object' || options === null) throw typeError('options', 'an object', options);
-  const matrix = requireOneOf('options.matrix', options.matrix ?? 'hessian', ['hessian', 'ggn'] as const);
+  const matrix = requireOneOf('options.matrix', orDefault(options.matrix, 'hessian'), ['hessian', 'ggn'] as const);
   const methods = options.methods ?? [...METHOD_NAMES];
   if (!Array.isArray(methods) || methods.length === 0) throw typeError('options.methods', `a non-empty array of ${METHOD_NAMES.join(' | ')}`, methods);
   methods.forEach((m, i) => requireOneOf(`options.methods[${i}]`, m, METHOD_NAMES));
-  const operator = requireOneOf('options.operator', options.operator ?? 'matrix-free', ['matrix-free', 'dense'] as const);
+  const operator = requireOneOf('options.operator', orDefault(options.operator, 'matrix-free'), ['matrix-free', 'dense'] as const);
   const batch = options.batchSize === undefined ? null : requireInteger('options.batchSize', options.batchSize, 1, N);
   const seed = requireInteger('options.seed', options.seed ?? 0, 0);
   if (options.sweep !== undefined && typeof options.sweep !== 'boolean') throw typeError('options.sweep', 'a boolean', options.sweep);
@@ -234,9 +233,9 @@ function checkOptions(options: CompareOptions, N: number) {
 
 /**
  * Compares the approximate methods with the exact spectrum of one network's H or G.
- * Resolves to the JSON-ready result and the SVG figures (density overlay, error vs products).
+ * Resolves to the JSON-ready result, including the densities of the overlay figure.
  */
-export async function compareMethods(model: ModelSpec, params: Float64Array, data: LabelledData, options: CompareOptions = {}): Promise<{ result: CompareResult; figures: Figure[] }> {
+export async function compareMethods(model: ModelSpec, params: Float64Array, data: LabelledData, options: CompareOptions = {}): Promise<CompareResult> {
   const N = data?.y?.length ?? 0;
   const { matrix, methods, operator, batch, seed } = checkOptions(options, Math.max(N, 1));
   const M = parameterCount(model);
@@ -312,8 +311,8 @@ export async function compareMethods(model: ModelSpec, params: Float64Array, dat
         }
       }
     }
-    report('figures', 1);
-    const result: CompareResult = {
+    report('done', 1);
+    return {
       format: 'hessian-lab/compare@1',
       matrix,
       parameters: M,
@@ -335,7 +334,6 @@ export async function compareMethods(model: ModelSpec, params: Float64Array, dat
       sweep: sweep.sort((a, b) => (a.method === b.method ? a.matvecs - b.matvecs : 0)),
       densities: overlayDensities(values, reports),
     };
-    return { result, figures: await compareFigures(result) };
   } finally {
     for (const m of disposables) m.dispose();
   }

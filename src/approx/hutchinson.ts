@@ -9,7 +9,7 @@
  *  - hutchinsonDiagonal: diag A ~ sum_v v .* Av / sum_v v .* v (Bekas, Kokiopoulou & Saad 2007).
  */
 import { Rng } from '../data/rng';
-import { requireFiniteNumber, requireInteger, requireOneOf, typeError } from '../util/errors';
+import { requireFiniteNumber, requireInteger, requireOneOf, typeError, orDefault } from '../util/errors';
 import { LinearOperator } from './operator';
 import { column, dot, norm, orthogonalize, PROBE_KINDS, ProbeKind, probe, scale, toBlock } from './vectors';
 
@@ -36,7 +36,7 @@ export interface TraceEstimate {
 
 function common(options: { probe?: ProbeKind; blockSize?: number; seed?: number }) {
   return {
-    kind: requireOneOf('options.probe', options.probe ?? 'rademacher', PROBE_KINDS),
+    kind: requireOneOf('options.probe', orDefault(options.probe, 'rademacher'), PROBE_KINDS),
     blockSize: requireInteger('options.blockSize', options.blockSize ?? 10, 1),
     rng: new Rng(requireInteger('options.seed', options.seed ?? 0, 0)),
   };

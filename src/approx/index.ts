@@ -15,7 +15,5 @@ export { tridiagonalEigen } from './tridiagonal';
 export * from './metrics';
 export { compareMethods, METHOD_NAMES, METHOD_LABELS, PRINCIPAL_ERROR } from './compare';
 export type { CompareOptions, CompareResult, MethodName, MethodReport, SweepPoint } from './compare';
-export { compareFigures } from './figures';
-export { buildCompareHtml } from './page';
 export { PROBE_KINDS } from './vectors';
 export type { ProbeKind } from './vectors';

@@ -12,7 +12,7 @@
  * The CDF has a closed form in theta = arccos x, which the Wasserstein distance uses.
  */
 import { Rng } from '../data/rng';
-import { rangeError, requireFiniteNumber, requireInteger, requireOneOf, throwIfAborted, typeError } from '../util/errors';
+import { rangeError, requireFiniteNumber, requireInteger, requireOneOf, throwIfAborted, typeError, orDefault } from '../util/errors';
 import { lanczosProcess } from './lanczos';
 import { LinearOperator } from './operator';
 import { tridiagonalEigen } from './tridiagonal';
@@ -49,7 +49,7 @@ export async function kpm(op: LinearOperator, options: KpmOptions = {}): Promise
   const n = op.n;
   const D = requireInteger('options.moments', options.moments ?? 200, 2);
   const probes = requireInteger('options.probes', options.probes ?? 1, 1);
-  const kind = requireOneOf('options.probe', options.probe ?? 'rademacher', PROBE_KINDS);
+  const kind = requireOneOf('options.probe', orDefault(options.probe, 'rademacher'), PROBE_KINDS);
   const margin = requireFiniteNumber('options.margin', options.margin ?? 0.05, 0);
   const rng = new Rng(requireInteger('options.seed', options.seed ?? 0, 0));
   const before = op.matvecs;

@@ -10,7 +10,7 @@
  * orthogonal to it, with beta recorded as 0: T stays the projection of A on the basis.
  */
 import { Rng } from '../data/rng';
-import { requireFiniteNumber, requireInteger, requireOneOf, throwIfAborted, typeError } from '../util/errors';
+import { requireFiniteNumber, requireInteger, requireOneOf, throwIfAborted, typeError, orDefault } from '../util/errors';
 import { LinearOperator } from './operator';
 import { tridiagonalEigen } from './tridiagonal';
 import { axpy, column, dot, norm, orthogonalize, scale, toBlock, unitProbe } from './vectors';
@@ -123,7 +123,7 @@ export async function lanczosEigen(op: LinearOperator, options: LanczosEigenOpti
   if (typeof options !== 'object' || options === null) throw typeError('options', 'an object', options);
   const n = op.n;
   const k = requireInteger('options.k', options.k ?? 5, 1, n);
-  const which = requireOneOf('options.which', options.which ?? 'top', ['top', 'bottom', 'both'] as const);
+  const which = requireOneOf('options.which', orDefault(options.which, 'top'), ['top', 'bottom', 'both'] as const);
   const maxSteps = requireInteger('options.maxSteps', options.maxSteps ?? Math.min(n, Math.max(4 * k + 20, 60)), 1, n);
   const tol = requireFiniteNumber('options.tol', options.tol ?? 1e-10, 0);
   const checkEvery = requireInteger('options.checkEvery', options.checkEvery ?? 5, 1);

@@ -15,7 +15,7 @@ import { ModelSpec, parameterCount, toRawModel } from '../engine/model';
 import { jobThreads } from '../engine/threads';
 import { Rng } from '../data/rng';
 import { binding, ProgressCallback } from '../native/binding';
-import { isFloat64Array, isInt32Array, rangeError, requireAllFinite, requireInteger, requireOneOf, throwIfAborted, typeError } from '../util/errors';
+import { isFloat64Array, isInt32Array, rangeError, requireAllFinite, requireInteger, requireOneOf, throwIfAborted, typeError, orDefault } from '../util/errors';
 
 export interface LinearOperator {
   /** Dimension: the operator maps R^n to R^n. */
@@ -88,7 +88,7 @@ export interface CurvatureOperatorOptions {
 export function curvatureOperator(model: ModelSpec, params: Float64Array, data: LabelledData, options: CurvatureOperatorOptions = {}): LinearOperator {
   const spec = validateModelInputs(model, params, data);
   if (typeof options !== 'object' || options === null) throw typeError('options', 'an object', options);
-  const kind = requireOneOf('options.matrix', options.matrix ?? 'hessian', ['hessian', 'ggn'] as const);
+  const kind = requireOneOf('options.matrix', orDefault(options.matrix, 'hessian'), ['hessian', 'ggn'] as const);
   const N = data.y.length;
   const samples = options.samples;
   if (samples !== undefined) {

@@ -10,7 +10,7 @@
  * block product per step).
  */
 import { Rng } from '../data/rng';
-import { isFloat64Array, requireFiniteNumber, requireInteger, requireOneOf, typeError } from '../util/errors';
+import { isFloat64Array, requireFiniteNumber, requireInteger, requireOneOf, typeError, orDefault } from '../util/errors';
 import { lanczosProcess } from './lanczos';
 import { LinearOperator } from './operator';
 import { tridiagonalEigen } from './tridiagonal';
@@ -45,7 +45,7 @@ export async function slq(op: LinearOperator, options: SlqOptions = {}): Promise
   const n = op.n;
   const steps = requireInteger('options.steps', options.steps ?? 100, 1);
   const probes = requireInteger('options.probes', options.probes ?? 1, 1);
-  const kind = requireOneOf('options.probe', options.probe ?? 'rademacher', PROBE_KINDS);
+  const kind = requireOneOf('options.probe', orDefault(options.probe, 'rademacher'), PROBE_KINDS);
   const rng = new Rng(requireInteger('options.seed', options.seed ?? 0, 0));
   const before = op.matvecs;
   const starts = Array.from({ length: probes }, () => unitProbe(n, kind, rng));
@@ -94,7 +94,7 @@ export interface Density {
 
 /** A measure smoothed by a kernel on a grid. Use the same options for the exact spectrum to compare like with like. */
 export function smoothDensity(measure: SpectralMeasure, options: DensityOptions = {}): Density {
-  const kernel = requireOneOf('options.kernel', options.kernel ?? 'gaussian', BROADENINGS);
+  const kernel = requireOneOf('options.kernel', orDefault(options.kernel, 'gaussian'), BROADENINGS);
   const overhead = requireFiniteNumber('options.overhead', options.overhead ?? 0.01, 0);
   let grid: Float64Array;
   if (options.grid !== undefined) {

@@ -14,6 +14,9 @@ import { LabelledData } from '../engine/curvature';
 import { classCount, inputSize, isSequential, NormalizedModel, normalizeModel, parameterCount, shapeText } from '../engine/model';
 import { describeModel } from '../engine/modelSummary';
 import { readNpy } from '../io/npy';
+import { paramsFromSafetensors } from '../io/safetensors';
+import { LOSSES, Loss } from '../engine/loss';
+import { modelFromOnnx } from '../onnx/import';
 import { readJson } from '../io/atomic';
 import { toInt32Labels } from '../io/labels';
 import { caseFromCheckpoint } from '../train/checkpoint';
@@ -27,6 +30,10 @@ export interface NetworkInputFlags {
   params?: string;
   inputs?: string;
   labels?: string;
+  /** An ONNX export (torch.onnx.export of an nn.Sequential): model and weights, with --inputs and --labels. */
+  onnx?: string;
+  /** The loss of an ONNX model (the file does not hold it); default cross_entropy. */
+  loss?: string;
 }
 
 export interface NetworkCase {
@@ -167,8 +174,14 @@ export function loadNpyCase(files: { model: string; params: string; inputs: stri
   if (typeof m !== 'object' || m === null || Array.isArray(m))
     fail(files.model, 'the model file must be a JSON object: an MLP {layers, activation, loss, bias?} or a sequential model {input_shape, layers, loss}');
   const model = isSequential(m) ? normalizedOrFail(m, files.model) : modelFrom(m as Record<string, unknown>, files.model);
-  const params = npyFloat64(files.params, 'params').data;
+  const params = files.params.toLowerCase().endsWith('.safetensors') ? paramsFromSafetensors(files.params, model) : npyFloat64(files.params, 'params').data;
   checkParams(params, model, files.params);
+  return { model, params, data: npyData(model, files.inputs, files.labels), ignoredKeys: [] };
+}
+
+/** X.npy (N x d0, or N x C x H x W for a sequential model) and y.npy (N class indices) for `model`. */
+function npyData(model: NormalizedModel, inputs: string, labels: string): LabelledData {
+  const files = { inputs, labels };
   if (!fs.existsSync(files.labels)) fail(files.labels, 'no such file');
   const la = readNpy(files.labels);
   if (la.shape.length !== 1) fail(files.labels, `labels must be 1-D; received shape (${la.shape.join(', ')})`);
@@ -179,7 +192,7 @@ export function loadNpyCase(files: { model: string; params: string; inputs: stri
     fail(files.labels, (err as Error).message);
   }
   const k = classCount(model);
-  y.forEach((v, i) => { if (v < 0 || v >= k) fail(files.labels, `label ${i} must be a class index in [0, ${k - 1}]; received ${v}`); });
+  y.forEach((v, i) => { if (v < 0 || v >= k) fail(files.labels, `labels[${i}] (the label of sample ${i}) must be a class index in [0, ${k - 1}]; received ${v}`); });
   const X = npyFloat64(files.inputs, 'inputs');
   const d0 = inputSize(model);
   // A sequential model also takes the samples as tensors, (N, C, H, W): the same bytes row-major.
@@ -189,14 +202,28 @@ export function loadNpyCase(files: { model: string; params: string; inputs: stri
     const expected = shapes.map((s) => `(${s.join(', ')})`).join(' or ');
     fail(files.inputs, `inputs must have shape ${expected} (N labels x ${featuresText(model)}); received (${X.shape.join(', ')})`);
   }
-  return { model, params, data: { X: X.data, y }, ignoredKeys: [] };
+  return { X: X.data, y };
+}
+
+/** --onnx model.onnx --inputs X.npy --labels y.npy [--loss L]: architecture and weights from the export. */
+export function loadOnnxCase(files: { onnx: string; inputs: string; labels: string }, loss = 'cross_entropy'): NetworkCase {
+  if (!(LOSSES as readonly string[]).includes(loss)) throw new InputError(`--loss must be one of ${LOSSES.join(', ')}; received "${loss}"`);
+  const { model, params } = modelFromOnnx(files.onnx, { loss: loss as Loss });
+  return { model, params, data: npyData(model, files.inputs, files.labels), ignoredKeys: [] };
 }
 
 /** The network a command works on: exactly one of a case file, a checkpoint, or .npy files + model JSON. */
 export function readNetworkCase(flags: NetworkInputFlags): NetworkCase {
+  if (flags.onnx !== undefined) {
+    const clash = (['case', 'checkpoint', 'model', 'params'] as const).find((k) => flags[k] !== undefined);
+    if (clash) throw new InputError(`--onnx takes the model and its weights from the file: give it with --inputs and --labels, not with --${clash}`);
+    if (flags.inputs === undefined || flags.labels === undefined) throw new InputError('--onnx needs --inputs X.npy and --labels y.npy');
+    return loadOnnxCase({ onnx: flags.onnx, inputs: flags.inputs, labels: flags.labels }, flags.loss);
+  }
+  if (flags.loss !== undefined) throw new InputError('--loss goes with --onnx (the other inputs state their loss in the model)');
   const npyFlags = [flags.model, flags.params, flags.inputs, flags.labels];
   const sources = [flags.case !== undefined, flags.checkpoint !== undefined, npyFlags.some((f) => f !== undefined)].filter(Boolean).length;
-  if (sources !== 1) throw new InputError('give exactly one input: --case FILE, --checkpoint DIR, or --model/--params/--inputs/--labels');
+  if (sources !== 1) throw new InputError('give exactly one input: --case FILE, --checkpoint DIR, --model/--params/--inputs/--labels, or --onnx/--inputs/--labels');
   if (flags.case !== undefined) return loadCase(flags.case);
   if (flags.checkpoint !== undefined) return caseFromCheckpoint(flags.checkpoint);
   if (npyFlags.some((f) => f === undefined)) throw new InputError('.npy input needs all of --model, --params, --inputs, --labels');

@@ -5,7 +5,9 @@
  * a stack trace; an interrupted run exits 130; anything else is a bug and prints its stack.
  */
 import { Command, CommanderError } from 'commander';
+import { PATH_ERROR_CODES, pathErrorText } from '../io/atomic';
 import { AbortError, InputError } from '../util/errors';
+import { ADDON_LOAD_ERROR } from '../native/binding';
 import * as analyze from './commands/analyze';
 import * as train from './commands/train';
 import * as interpolate from './commands/interpolate';
@@ -29,9 +31,15 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Errors that are the user's to fix: one line, exit code 2. */
+/** Errors that are the user's to fix: one line, exit code 2 (a file-system error is about a path the user gave). */
 export function isUserError(err: unknown): boolean {
-  return err instanceof InputError || err instanceof TypeError || err instanceof RangeError || (err as { code?: string })?.code === 'ENOENT';
+  const code = (err as { code?: string })?.code;
+  return err instanceof InputError || err instanceof TypeError || err instanceof RangeError || code === 'ENOENT' || code === ADDON_LOAD_ERROR || code === 'ERR_DISTRIBUTED_JOB' || isPathError(err);
+}
+
+function isPathError(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException;
+  return typeof e?.code === 'string' && typeof e?.syscall === 'string' && PATH_ERROR_CODES.includes(e.code);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -46,7 +54,8 @@ export async function main(argv: string[]): Promise<number> {
       return 130;
     }
     if (isUserError(err)) {
-      process.stderr.write(`hessian-lab: ${(err as Error).message.split('\n')[0]}\n`);
+      const text = isPathError(err) ? pathErrorText(err) : (err as Error).message.split('\n')[0];
+      process.stderr.write(`hessian-lab: ${text}\n`);
       return 2;
     }
     process.stderr.write(`hessian-lab: internal error: ${(err as Error)?.stack ?? String(err)}\n`);

@@ -79,7 +79,7 @@ function modelFromFlags(flags: TrainConfigFlags): unknown {
 export function configFromFlags(flags: TrainConfigFlags): ResolvedConfig {
   const modelFlag: readonly [string, unknown] = flags.model !== undefined ? ['model', flags.model] : ['layers', flags.layers];
   for (const [flag, value] of [modelFlag, ['data', flags.data], ['steps', flags.steps], ['lr', flags.lr]] as const) {
-    if (value === undefined) throw new InputError(`without --config, train needs --${flag} (and --layers or --model, --data, --steps, --lr)`);
+    if (value === undefined) throw new InputError(`train needs --${flag}: give --config FILE, or all of --layers (or --model FILE), --data, --steps and --lr`);
   }
   const [scheme, radius] = (flags.init ?? 'pytorch').split(':');
   const phase: Record<string, unknown> = { steps: numberFlag('steps', flags.steps), lr: numberFlag('lr', flags.lr) };

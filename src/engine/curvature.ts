@@ -4,7 +4,7 @@
  * the uncentered gradient covariance C), assembled natively with BLAS-3.
  */
 import { binding, ProgressCallback, RawKind } from '../native/binding';
-import { firstNonFinite, isFloat64Array, isInt32Array, rangeError, requireInteger, requireOneOf, typeError } from '../util/errors';
+import { firstNonFinite, isFloat64Array, isInt32Array, rangeError, requireInteger, requireOneOf, typeError, optionsObject, orDefault } from '../util/errors';
 import { withCancellation } from './abort';
 import { Dtype, Matrix } from './matrix';
 import { ensureMemory } from './memory';
@@ -79,8 +79,10 @@ export function validateModelInputs(model: ModelSpec, params: Float64Array, data
 }
 
 /** Loss, gradient and (optionally) per-sample gradients. O(M N): synchronous. */
-export function evaluate(model: ModelSpec, params: Float64Array, data: LabelledData, options: { perSample?: boolean } = {}): Evaluation {
+export function evaluate(model: ModelSpec, params: Float64Array, data: LabelledData, options?: { perSample?: boolean }): Evaluation {
   const spec = validateModelInputs(model, params, data);
+  options = optionsObject('options', options);
+  if (options.perSample !== undefined && typeof options.perSample !== 'boolean') throw typeError('options.perSample', 'a boolean', options.perSample);
   if (options.perSample) {
     const M = parameterCount(spec);
     ensureMemory('per-sample gradients', M, 8 * M * data.y.length, 'use fewer samples');
@@ -114,11 +116,11 @@ function checkRange(name: string, range: [number, number] | undefined, M: number
 export async function computeCurvature(model: ModelSpec, params: Float64Array, data: LabelledData, options: CurvatureOptions = {}): Promise<CurvatureResult> {
   const spec = validateModelInputs(model, params, data);
   if (typeof options !== 'object' || options === null) throw typeError('options', 'an object', options);
-  const matrices = options.matrices ?? ['hessian', 'ggn', 'residual'];
+  const matrices = orDefault<MatrixName[]>(options.matrices, ['hessian', 'ggn', 'residual']);
   if (!Array.isArray(matrices) || matrices.length === 0) throw typeError('options.matrices', `a non-empty array of ${MATRIX_NAMES.join(' | ')}`, matrices);
   matrices.forEach((m, i) => requireOneOf(`options.matrices[${i}]`, m, MATRIX_NAMES));
   if (new Set(matrices).size !== matrices.length) throw rangeError('options.matrices', 'names without repeats', matrices.join(','));
-  const dtype = requireOneOf('options.dtype', options.dtype ?? 'float64', ['float64', 'float32'] as const);
+  const dtype = requireOneOf('options.dtype', orDefault(options.dtype, 'float64'), ['float64', 'float32'] as const);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw typeError('options.onProgress', 'a function', options.onProgress);
   const M = parameterCount(spec);
   checkRange('options.rows', options.rows, M);

@@ -4,7 +4,7 @@
  * Call dispose() when done (or rely on garbage collection, later); one async operation at a time.
  */
 import { binding, ProgressCallback, RawDtype, RawMatrix } from '../native/binding';
-import { isFloat64Array, requireInteger, requireOneOf, typeError, rangeError } from '../util/errors';
+import { isFloat64Array, requireInteger, requireOneOf, typeError, rangeError, optionsObject, orDefault } from '../util/errors';
 import { withCancellation } from './abort';
 import { ensureMemory } from './memory';
 import { jobThreads } from './threads';
@@ -99,8 +99,9 @@ export class Matrix {
   }
 
   /** A times each of `count` vectors stored one after another in `vectors` (BLAS-3). */
-  async multiply(vectors: Float64Array, count = 1, options: { signal?: AbortSignal } = {}): Promise<Float64Array> {
+  async multiply(vectors: Float64Array, count = 1, options?: { signal?: AbortSignal }): Promise<Float64Array> {
     this.live();
+    options = optionsObject('options', options);
     if (!isFloat64Array(vectors)) throw typeError('vectors', 'a Float64Array', vectors);
     requireInteger('count', count, 1);
     if (vectors.length !== count * this.cols) throw rangeError('vectors.length', `count * ${this.cols} = ${count * this.cols}`, vectors.length);
@@ -119,11 +120,12 @@ export class Matrix {
     if (options.top !== undefined) { requireInteger('options.top', options.top, 1, n); first = n - options.top; last = n - 1; }
     if (options.bottom !== undefined) { requireInteger('options.bottom', options.bottom, 1, n); first = 0; last = options.bottom - 1; }
     if (options.range !== undefined) {
+      if (typeof options.range !== 'object' || options.range === null) throw typeError('options.range', 'an object {first, last}', options.range);
       requireInteger('options.range.first', options.range.first, 0, n - 1);
       requireInteger('options.range.last', options.range.last, options.range.first, n - 1);
       first = options.range.first; last = options.range.last;
     }
-    const driver = requireOneOf('options.driver', options.driver ?? 'auto', EIGEN_DRIVERS);
+    const driver = requireOneOf('options.driver', orDefault(options.driver, 'auto'), EIGEN_DRIVERS);
     if (first >= 0 && driver !== 'auto' && driver !== 'syevr') throw new RangeError(`options.driver must be auto or syevr for an index range; received "${driver}"`);
     if (options.vectors && driver === 'syevd_2stage') throw new RangeError('options.driver syevd_2stage computes eigenvalues only; drop vectors or pick syevd');
     if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw typeError('options.onProgress', 'a function', options.onProgress);
@@ -147,6 +149,8 @@ export class Matrix {
   /** Writes the matrix as .npy (atomically: temp file + rename). NumPy reads it with np.load. */
   async saveNpy(path: string): Promise<void> {
     if (typeof path !== 'string' || path.length === 0) throw typeError('path', 'a non-empty string', path);
+    if (path.includes('\0')) throw typeError('path', 'a string without NUL bytes', path);
+    this.live();
     return this.raw.saveNpy(path);
   }
 

@@ -9,7 +9,7 @@
  * A sequential model follows its nn.Sequential's state_dict order the same way. Losses: see loss.ts.
  */
 import { RawAnyModel, RawLayer } from '../native/binding';
-import { requireOneOf, typeError, rangeError } from '../util/errors';
+import { requireOneOf, typeError, rangeError, orDefault } from '../util/errors';
 import { sequentialAsMlp } from './convert';
 import { classesOf, Loss, LOSSES, outputCountProblem } from './loss';
 import { inferSequential, isSequential, NormalizedSequential, SequentialSpec, sequentialLayout, shapeText } from './sequential';
@@ -53,8 +53,8 @@ function normalizeMlp(m: Record<string, unknown>, name: string): NormalizedMlp {
     if (typeof v !== 'number') throw typeError(`${name}.layers[${i}]`, 'an integer', v);
     if (!Number.isInteger(v) || v < 1 || v > 1e7) throw rangeError(`${name}.layers[${i}]`, 'an integer >= 1', v);
   });
-  const activation = requireOneOf(`${name}.activation`, m.activation ?? 'relu', ACTIVATIONS);
-  const loss = requireOneOf(`${name}.loss`, m.loss ?? 'cross_entropy', LOSSES);
+  const activation = requireOneOf(`${name}.activation`, orDefault(m.activation, 'relu'), ACTIVATIONS);
+  const loss = requireOneOf(`${name}.loss`, orDefault(m.loss, 'cross_entropy'), LOSSES);
   if (m.bias !== undefined && typeof m.bias !== 'boolean') throw typeError(`${name}.bias`, 'a boolean', m.bias);
   const layers = (m.layers as number[]).slice();
   const problem = outputCountProblem(loss, layers[layers.length - 1]);
@@ -86,6 +86,7 @@ function sequentialShapes(model: SequentialSpec): number[][] {
 
 /** Number of parameters M. */
 export function parameterCount(model: ModelSpec): number {
+  model = normalizeModel(model); // a malformed model is a TypeError/RangeError naming the field, not an internal error
   if (isSequential(model)) {
     const layout = parameterLayout(model);
     const last = layout[layout.length - 1];
@@ -99,11 +100,13 @@ export function parameterCount(model: ModelSpec): number {
 
 /** Features per sample (the length of a row of X): the product of input_shape, or layers[0]. */
 export function inputSize(model: ModelSpec): number {
+  model = normalizeModel(model);
   return isSequential(model) ? model.input_shape.reduce((a, b) => a * b, 1) : model.layers[0];
 }
 
 /** Number of outputs (logits) per sample. */
 export function outputSize(model: ModelSpec): number {
+  model = normalizeModel(model);
   if (!isSequential(model)) return model.layers[model.layers.length - 1];
   const shapes = sequentialShapes(model);
   return shapes[shapes.length - 1][0];
@@ -139,6 +142,7 @@ export interface LayerSlice {
 
 /** Where each layer's weight and bias live in the flat vector (PyTorch order). */
 export function parameterLayout(model: ModelSpec): LayerSlice[] {
+  model = normalizeModel(model);
   if (isSequential(model)) return sequentialLayout(inferSequential(model).model);
   const out: LayerSlice[] = [];
   const bias = model.bias !== false;

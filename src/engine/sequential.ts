@@ -14,7 +14,7 @@
  */
 import type { LayerSlice } from './model';
 import { LOSSES, Loss, outputCountProblem } from './loss';
-import { requireOneOf, typeError } from '../util/errors';
+import { requireOneOf, typeError, orDefault } from '../util/errors';
 
 export type Pair = readonly [number, number];
 export const ACTIVATION_LAYERS = ['relu', 'tanh', 'sigmoid', 'identity'] as const;
@@ -257,7 +257,7 @@ export function inferSequential(model: unknown, name = 'model'): { model: Normal
   const input_shape = inputShapeOf(`${name}.input_shape`, model.input_shape);
   if (!Array.isArray(model.layers)) throw typeError(`${name}.layers`, 'an array of layer objects', model.layers);
   if (model.layers.length === 0) throw invalid(`${name}.layers`, 'a non-empty array of layers', '[]');
-  const loss = requireOneOf(`${name}.loss`, model.loss ?? 'cross_entropy', LOSSES);
+  const loss = requireOneOf(`${name}.loss`, orDefault(model.loss, 'cross_entropy'), LOSSES);
   const layers: NormalizedLayer[] = [];
   const shapes: number[][] = [input_shape];
   let shape = input_shape;

@@ -17,7 +17,7 @@ export function writeFileAtomic(file: string, data: string | Buffer | Uint8Array
     throw typeError('data', 'a string, Buffer or Uint8Array', data);
   }
   const dir = path.dirname(path.resolve(file));
-  fs.mkdirSync(dir, { recursive: true });
+  ensureDirectory(dir);
   // pid + random bytes: concurrent writers (threads, processes) never share a temp name.
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | null = null;
@@ -34,6 +34,74 @@ export function writeFileAtomic(file: string, data: string | Buffer | Uint8Array
     throw err;
   }
   syncDirectory(dir);
+}
+
+/** File-system error codes that mean "this path is unusable" (the user's to fix), not a bug. */
+export const PATH_ERROR_CODES = ['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES', 'EPERM', 'EEXIST', 'EROFS', 'ENOSPC', 'EDQUOT',
+  'ENAMETOOLONG', 'ELOOP', 'EBUSY', 'ETXTBSY', 'EMFILE', 'ENFILE', 'EIO', 'EINVAL', 'ENXIO', 'ENODEV'];
+
+/** One line for a file-system error: "<path>: <what>" with the path the error is about. */
+export function pathErrorText(err: unknown, fallbackPath?: string): string {
+  const e = err as NodeJS.ErrnoException;
+  const where = e?.path ?? fallbackPath;
+  const what: Record<string, string> = {
+    ENOENT: 'no such file or directory', EISDIR: 'is a directory, not a file', ENOTDIR: 'a component of the path is not a directory',
+    EACCES: 'permission denied', EPERM: 'operation not permitted', EEXIST: 'already exists', EROFS: 'read-only file system',
+    ENOSPC: 'no space left on device',
+  };
+  const text = (e?.code && what[e.code]) ?? String(e?.message ?? err).split('\n')[0];
+  return where ? `${where}: ${text}` : text;
+}
+
+/**
+ * Creates `dir` and its missing parents one level at a time, after checking the location: the
+ * nearest existing ancestor must be a directory, and each mkdir is a plain one. (Node's recursive
+ * mkdir never returns under /proc/self, whose entries exist and refuse children; a plain mkdir
+ * fails at once.) Failures are InputErrors naming the path, e.g. "/dev/null/sub: /dev/null is not
+ * a directory"; `label` prefixes them (e.g. "--out DIR").
+ */
+export function ensureDirectory(dir: string, label?: string): void {
+  if (typeof dir !== 'string' || dir === '') throw typeError('dir', 'a non-empty path string', dir);
+  const prefix = label ? `${label}: ` : '';
+  if (dir.includes('\0')) throw new InputError(`${prefix}${JSON.stringify(dir)} contains a NUL byte`);
+  const missing: string[] = [];
+  let cur = path.resolve(dir);
+  for (;;) {
+    let st: fs.Stats | null = null;
+    try {
+      st = fs.statSync(cur);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new InputError(prefix + pathErrorText(err, cur));
+    }
+    if (st) {
+      if (!st.isDirectory()) throw new InputError(`${prefix}${cur} exists and is not a directory`);
+      break;
+    }
+    missing.push(cur);
+    const up = path.dirname(cur);
+    if (up === cur) break;
+    cur = up;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      fs.mkdirSync(d);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && fs.statSync(d).isDirectory()) continue;
+      throw new InputError(`${prefix}cannot create ${pathErrorText(err, d)}`);
+    }
+  }
+}
+
+/** ensureDirectory, then a probe that the directory takes new files (an output location). */
+export function ensureWritableDirectory(dir: string, label?: string): void {
+  ensureDirectory(dir, label);
+  const probe = path.join(path.resolve(dir), `.hessian-lab-probe.${process.pid}.${randomBytes(4).toString('hex')}`);
+  try {
+    fs.closeSync(fs.openSync(probe, 'wx'));
+    fs.rmSync(probe, { force: true });
+  } catch (err) {
+    throw new InputError(`${label ? `${label}: ` : ''}cannot write in ${pathErrorText(err, dir)}`);
+  }
 }
 
 /** Best effort: some platforms (Windows) and file systems cannot open or fsync a directory. */
@@ -77,7 +145,12 @@ export function writeJsonAtomic(file: string, obj: unknown): void {
 
 /** Reads and parses a JSON file; a parse failure names the file. */
 export function readJson(file: string): unknown {
-  const text = fs.readFileSync(file, 'utf8');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputError(pathErrorText(err, file));
+  }
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -11,7 +11,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import { InputError, rangeError, typeError } from '../util/errors';
-import { writeFileAtomic } from './atomic';
+import { pathErrorText, writeFileAtomic } from './atomic';
 
 export type NpyData =
   | Float64Array
@@ -89,8 +89,12 @@ function shapeLiteral(shape: number[]): string {
   return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
 }
 
-/** Encodes a C-order array as the bytes of a .npy file (v1.0, or v2.0 if the header needs it). */
-export function encodeNpy(data: NpyData, shape: number[]): Buffer {
+/**
+ * Encodes a C-order array as the bytes of a .npy file (v1.0, or v2.0 if the header needs it).
+ * The bytes are a Node Buffer, typed as the Uint8Array it is so that the package's typings do not
+ * need @types/node.
+ */
+export function encodeNpy(data: NpyData, shape: number[]): Uint8Array {
   requireLittleEndianHost();
   const descr = descrOf(data);
   checkShape(shape, data.length);
@@ -141,7 +145,7 @@ function parseHeader(text: string, fail: (problem: string) => never): { descr: N
  * Decodes .npy bytes. `source` names the file in error messages. The data are copied into a
  * fresh, aligned buffer (a Node Buffer may sit at any offset inside a shared pool).
  */
-export function decodeNpy(bytes: Buffer | Uint8Array, source = '<buffer>'): NpyArray {
+export function decodeNpy(bytes: Uint8Array, source = '<buffer>'): NpyArray {
   requireLittleEndianHost();
   const fail: (problem: string) => never = (problem) => {
     throw new InputError(`${source}: not a valid .npy file: ${problem}`);
@@ -180,5 +184,11 @@ export function writeNpy(file: string, data: NpyData, shape: number[]): void {
 }
 
 export function readNpy(file: string): NpyArray {
-  return decodeNpy(fs.readFileSync(file), file);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (err) {
+    throw new InputError(pathErrorText(err, file));
+  }
+  return decodeNpy(bytes, file);
 }

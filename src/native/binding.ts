@@ -66,6 +66,32 @@ export interface RawMatrix {
   dispose(): void;
 }
 
+/** What the factor route would do (native/core/factor_spectrum.h, FactorPlan). */
+export interface RawFactorPlan {
+  supported: boolean;
+  refusal: string;
+  M: number;
+  N: number;
+  lossRank: number;
+  rank: number;
+  largestBegin: number;
+  largestEnd: number;
+  basisColumns: number;
+  flops: number;
+  bytes: number;
+}
+
+export interface RawFactorResult {
+  values: Float64Array;
+  rank: number;
+  driver: string;
+  vectors?: RawMatrix;
+  vectorIndex: Float64Array;
+  factorSeconds: number;
+  eigenSeconds: number;
+  plan: RawFactorPlan;
+}
+
 export interface RawAssembleOptions {
   kinds: RawKind[];
   dtype?: RawDtype;
@@ -191,6 +217,17 @@ export interface RawBinding {
     onProgress?: ProgressCallback,
   ): Promise<Float64Array>;
   productsWorkspaceBytes(model: RawAnyModel, B: number, count: number): number;
+  /** The factor route (native/core/factor_spectrum.h): all M eigenvalues without the M x M matrix. */
+  factorSpectrum(
+    model: RawAnyModel,
+    params: Float64Array,
+    X: Float64Array,
+    y: Int32Array,
+    options: { kind: RawKind; vectors?: number; threads?: number },
+    token?: RawCancelToken,
+    onProgress?: ProgressCallback,
+  ): Promise<RawFactorResult>;
+  factorPlan(model: RawAnyModel, N: number, kind: RawKind): RawFactorPlan;
   eigenWorkspaceBytes(n: number, dtype: RawDtype, options: { vectors?: boolean; first?: number; last?: number }): number;
   dsyevdWorkspaceQuery(n: number): number;
   /** Seconds of one (m x k)(k x n) dgemm on `threads` OpenBLAS threads (default all cores). */
@@ -214,22 +251,53 @@ export function packageRoot(): string {
 
 let cached: RawBinding | undefined;
 
+/** The `code` of the Error binding() throws when no addon loads (the CLI makes it one line, exit 2). */
+export const ADDON_LOAD_ERROR = 'ERR_HL_ADDON_LOAD';
+
+/** The prebuilt addon's folder and file name inside the package (scripts/prebuild.js writes it). */
+export function prebuiltAddonPath(root = packageRoot()): string {
+  return path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'hessian_lab.glibc.node');
+}
+
 /**
- * Loads build/Release/hessian_lab.node (or the path in HESSIAN_LAB_ADDON). On failure the error
- * says which paths were tried, what each one said, and how to rebuild.
+ * Where the addon may be, in order: HESSIAN_LAB_ADDON; what node-gyp-build picks (a local build in
+ * build/Release or build/Debug, else the matching prebuilt one in prebuilds/); and the prebuilt
+ * one again when a local build was picked, in case that build cannot load.
+ */
+function addonCandidates(root: string, failures: string[]): string[] {
+  const candidates: string[] = [];
+  if (process.env.HESSIAN_LAB_ADDON) candidates.push(process.env.HESSIAN_LAB_ADDON);
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+    candidates.push(nodeGypBuild.resolve(root));
+  } catch (err) {
+    failures.push(`${root}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const prebuilt = prebuiltAddonPath(root);
+  if (fs.existsSync(prebuilt) && !candidates.includes(prebuilt)) candidates.push(prebuilt);
+  return candidates;
+}
+
+/** The remedy that works where the package is: inside node_modules, or a development checkout. */
+function remedy(root: string): string {
+  if (root.split(path.sep).includes('node_modules'))
+    return 'reinstall it (npm install hessian-lab: linux-x64 glibc gets a prebuilt addon), or build it from source with `npm rebuild hessian-lab --foreground-scripts` (needs the Debian/Ubuntu packages libopenblas64-dev liblapacke64-dev liblapacke-dev g++ make python3)';
+  return 'build it with `./setup.sh` (installs libopenblas64-dev liblapacke64-dev and compiles) or `npm run build:native`';
+}
+
+/**
+ * Loads the native addon (see addonCandidates for where it looks). On failure the Error (code
+ * ADDON_LOAD_ERROR) says on its first line the platform, each path tried and why it failed, and the
+ * remedy; the lines after it repeat the paths one per line.
  */
 export function binding(): RawBinding {
   if (cached) return cached;
   const root = packageRoot();
-  const candidates = [
-    process.env.HESSIAN_LAB_ADDON,
-    path.join(root, 'build', 'Release', 'hessian_lab.node'),
-    path.join(root, 'build', 'Debug', 'hessian_lab.node'),
-  ].filter((p): p is string => !!p);
   const failures: string[] = [];
-  for (const candidate of candidates) {
+  for (const candidate of addonCandidates(root, failures)) {
     if (!fs.existsSync(candidate)) {
-      failures.push(`  ${candidate}: not found`);
+      failures.push(`${candidate}: not found`);
       continue;
     }
     try {
@@ -237,16 +305,18 @@ export function binding(): RawBinding {
       cached = require(candidate) as RawBinding;
       return cached;
     } catch (err) {
-      failures.push(`  ${candidate}: ${(err as Error).message.split('\n')[0]}`);
+      failures.push(`${candidate}: ${(err as Error).message.split('\n')[0]}`);
     }
   }
-  throw new Error(
+  const where = `${process.platform}-${process.arch}, Node ${process.version}`;
+  const error = new Error(
     [
-      `hessian-lab: could not load its native addon on ${process.platform}-${process.arch}, Node ${process.version}.`,
+      `could not load the hessian-lab native addon on ${where} (tried ${failures.join('; ')}); ${remedy(root)}`,
       'Tried:',
-      ...failures,
-      'Build it with `./setup.sh` (installs libopenblas64-dev liblapacke64-dev and compiles) or `npm run build:native`.',
-      'A "cannot open shared object file" error means the 64-bit-integer OpenBLAS/LAPACKE runtime is missing.',
+      ...failures.map((f) => `  ${f}`),
+      'A "cannot open shared object file" error means a library the addon links is missing.',
     ].join('\n'),
-  );
+  ) as Error & { code: string };
+  error.code = ADDON_LOAD_ERROR;
+  throw error;
 }

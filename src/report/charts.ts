@@ -103,17 +103,40 @@ function checkKind(param: string, kind: unknown): SeriesKind {
   return kind === undefined ? 'ours' : requireOneOf(param, kind, ['ours', 'paper'] as const);
 }
 
+/** Ten distinguishable colours (vega's tableau10). */
+const PALETTE = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
+/** Series that play the same role keep one colour in every figure: the first of a pair in blue, the second in orange. */
+const ROLE_COLOUR: [RegExp, number][] = [[/^(init|SB|train|H)\b/, 0], [/^(end|LB|test|G)\b/, 1], [/^R\b/, 2]];
+
+/** The paper's series are named like ours with an "S18 " prefix: both share one colour. */
+export function seriesBase(name: string): string {
+  return name.replace(/^S1[68] /, '');
+}
+
+/** Colours for the series bases: by role where one applies, then the rest of the palette in order. */
+export function seriesColours(bases: string[]): string[] {
+  const fixed = bases.map((b) => ROLE_COLOUR.find(([re]) => re.test(b))?.[1]);
+  const used = new Set(fixed.filter((i): i is number => i !== undefined));
+  const free = PALETTE.map((_, i) => i).filter((i) => !used.has(i));
+  let next = 0;
+  return fixed.map((i) => PALETTE[i ?? free[next++ % free.length]]);
+}
+
 /**
- * Layers drawing `ours` rows as lines and `paper` rows as dots, one colour per series name. A layer
- * is left out when it would be empty (vega warns about the infinite extent of an empty layer).
+ * Layers drawing `ours` rows as lines and `paper` rows as dots. The colour is the series' base name
+ * (an S18 series and ours of the same name share it), so one series keeps its colour across the
+ * report. A layer is left out when it would be empty (vega warns about the infinite extent of an
+ * empty layer).
  */
-function oursAndPaperLayers(rows: { kind: SeriesKind }[], x: object, y: object, names: string[], withPointsOnLines = false) {
-  const color = { field: 'series', type: 'nominal' as const, title: null, scale: { domain: names }, sort: names };
+function oursAndPaperLayers(rows: { kind: SeriesKind; series: string }[], x: object, y: object, names: string[], withPointsOnLines = false) {
+  for (const r of rows) (r as { base?: string }).base = seriesBase(r.series);
+  const bases = [...new Set(names.map(seriesBase))];
+  const color = { field: 'base', type: 'nominal' as const, title: null, scale: { domain: bases, range: seriesColours(bases) }, sort: bases };
   const layers = [
     {
       transform: [{ filter: "datum.kind === 'ours'" }],
       mark: { type: 'line' as const, strokeWidth: 1.8, clip: true, point: withPointsOnLines ? { size: 28 } : false },
-      encoding: { x, y, color },
+      encoding: { x, y, color, detail: { field: 'series', type: 'nominal' as const } },
     },
     {
       transform: [{ filter: "datum.kind === 'paper'" }],
@@ -145,6 +168,8 @@ export interface EigenvaluesByRankOptions extends ChartOptions {
   symlogConstant?: number;
   /** Per series; default 1500. */
   maxPoints?: number;
+  /** x: the rank, or rank / (length of the series) so spectra of different M line up. Default 'rank'. */
+  rankScale?: 'rank' | 'fraction';
 }
 
 export function eigenvaluesByRank(opts: EigenvaluesByRankOptions): TopLevelSpec {
@@ -153,6 +178,7 @@ export function eigenvaluesByRank(opts: EigenvaluesByRankOptions): TopLevelSpec 
   const yScale = requireOneOf('yScale', opts.yScale ?? 'linear', ['linear', 'log', 'symlog'] as const);
   const topK = opts.topK === undefined ? Infinity : requireInteger('topK', opts.topK, 1);
   const maxPoints = opts.maxPoints === undefined ? DEFAULT_MAX_POINTS : requireInteger('maxPoints', opts.maxPoints, 10);
+  const byFraction = requireOneOf('rankScale', opts.rankScale ?? 'rank', ['rank', 'fraction'] as const) === 'fraction';
   const thinned: { name: string; kind: SeriesKind; note: string }[] = [];
   let rows: { series: string; kind: SeriesKind; rank: number; value: number }[] = [];
   series.forEach((s, j) => {
@@ -162,7 +188,7 @@ export function eigenvaluesByRank(opts: EigenvaluesByRankOptions): TopLevelSpec 
     const n = Math.min(sorted.length, topK);
     const { indices, note } = thin(n, kind === 'paper' ? Math.min(maxPoints, PAPER_MAX_POINTS) : maxPoints, DEFAULT_EDGE, 'eigenvalues');
     thinned.push({ name, kind, note });
-    for (const i of indices) rows.push({ series: name, kind, rank: i + 1, value: sorted[i] });
+    for (const i of indices) rows.push({ series: name, kind, rank: byFraction ? (i + 1) / sorted.length : i + 1, value: sorted[i] });
   });
   checkUniqueSeries(series);
   const notes = groupedNotes(thinned);
@@ -172,7 +198,10 @@ export function eigenvaluesByRank(opts: EigenvaluesByRankOptions): TopLevelSpec 
   if (ys.note) notes.push(ys.note);
   if (series.some((s) => s.kind === 'paper')) notes.unshift(PAPER_NOTE);
   const names = [...new Set(series.map((s) => s.name))];
-  const x = { field: 'rank', type: 'quantitative' as const, title: `rank (1 = ${rankOrder === 'descending' ? 'largest' : 'smallest'} eigenvalue)`, axis: { format: ',d' } };
+  const end = rankOrder === 'descending' ? 'largest' : 'smallest';
+  const x = byFraction
+    ? { field: 'rank', type: 'quantitative' as const, title: `rank / M (from the ${end} eigenvalue)`, axis: { format: '.0%' } }
+    : { field: 'rank', type: 'quantitative' as const, title: `rank (1 = ${end} eigenvalue)`, axis: { format: ',d' } };
   const y = { field: 'value', type: 'quantitative' as const, title: 'eigenvalue λ of the loss Hessian', scale: ys.scale, axis: ys.axis };
   const defaultTitle = Number.isFinite(topK) ? `Top ${topK} eigenvalues by rank` : 'Eigenvalues by rank';
   return { ...frame(opts, defaultTitle, notes), data: { values: rows }, layer: oursAndPaperLayers(rows, x, y, names) };

@@ -1,6 +1,4 @@
-/** The report layer: the paper's reference points, chart specs, SVG rendering and the HTML page. */
-export { loadReference, referenceDir, REFERENCE_NAMES, fig1, fig2, fig3, fig4, fig5, fig6, fig7, fig8 } from './reference';
-export type { ReferenceName, ReferenceTable, Fig7Series } from './reference';
+/** The report layer: chart specs, SVG rendering and the HTML pages. It only renders; the verdicts and the papers' reference points belong to src/reproduce. */
 export { renderSvg } from './render';
 export type { RenderOptions } from './render';
 export { eigenvaluesByRank, spectraHGR, negativeTail, logCountHistogram, trainingCurves, lineInterpolation, outliersVsK, scatterXY } from './charts';
@@ -16,5 +14,8 @@ export type {
   OutlierRow,
   XYPoint,
 } from './charts';
-export { buildReportHtml, escapeHtml, formatCell, formatSeconds, VERDICTS } from './html';
-export type { ReportModel, RunInfo, Verdict, ClaimVerdict, ExperimentSection, Figure, Table, KeyValue, Cell, Timing } from './html';
+export { buildReportHtml, escapeHtml, formatCell, formatSeconds } from './html';
+export type { ReportModel, RunInfo, ExperimentSection, Figure, Table, KeyValue, Cell, Timing } from './html';
+export { compareFigures, compareFigureSpecs } from './compareFigures';
+export type { FigureSpec } from './compareFigures';
+export { buildCompareHtml } from './comparePage';

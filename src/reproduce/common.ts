@@ -1,7 +1,6 @@
 /**
  * The shared toolkit of the reproduce experiments, in one import. The implementations live beside
- * the experiments (./experiments/shared.ts and ./experiments/spectra.ts, written first by R2 for
- * E3/E6/P2–P6); this module only gathers them so every experiment (E1, E2, E5 here) uses the same
+ * the experiments (./experiments/shared.ts and ./experiments/spectra.ts); this module only gathers them so every experiment (E1, E2, E5 here) uses the same
  * ones instead of a second copy.
  *
  *   sizeOf(ctx) / bySize(ctx, {tiny, quick, paper})  preset → size table ('tiny' = tests only)
@@ -15,11 +14,11 @@
  *   summary(values, negTol)       summarizeSpectrum with the pages' conventions
  *   spectraResults(s), saveSpectra(ctx, name, s)   compact JSON / .npy of a net's spectra
  *   subspaceOverlap(a, b, k)      ‖AᵀB‖_F² / k for M × k blocks
- *   verdict(...), fmt, pct, last, mlp, maxRelativeDeviation, alphaGrid
+ *   fmt, pct, last, mlp, maxRelativeDeviation, alphaGrid
  *
- * Verdict rules and the claim texts are in ./verdicts.ts; preset budgets in ./presets.ts.
+ * Verdict rules are in ./rules, the claim texts and the merge in ./claims.ts; preset budgets in ./presets.ts.
  */
-export { alphaGrid, bySize, fmt, last, maxRelativeDeviation, mlp, pct, sizeOf, trainedRun, verdict } from './experiments/shared';
+export { alphaGrid, bySize, fmt, last, maxRelativeDeviation, mlp, pct, sizeOf, trainedRun } from './experiments/shared';
 export type { Size, TrainedRun } from './experiments/shared';
 export { netSpectra, saveSpectra, spectraResults, subspaceOverlap, summary, valueSpectra } from './experiments/spectra';
 export type { MatrixSpectrum, NetSpectra } from './experiments/spectra';

@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { readJson, writeJsonAtomic } from '../io/atomic';
+import { ensureDirectory, readJson, writeJsonAtomic } from '../io/atomic';
 import { readNpy, writeNpy } from '../io/npy';
 import type { Timing } from '../report/html';
 import { renderSvg } from '../report/render';
@@ -63,7 +63,7 @@ function internalise(value: unknown, dir: string): unknown {
 export function createExperimentContext(options: ContextOptions): RunnerContext {
   const { dir } = options;
   const stepsDir = path.join(dir, 'steps');
-  fs.mkdirSync(stepsDir, { recursive: true });
+  ensureDirectory(stepsDir);
   const timings: Timing[] = [];
   const reused: string[] = [];
   const resume = options.resume !== false;

@@ -9,7 +9,7 @@ import { experiment as E1 } from './experiments/E1';
 import { experiment as E2 } from './experiments/E2';
 import { experiment as E5 } from './experiments/E5';
 import { experiment as E3 } from './experiments/E3';
-import { experiment as E4 } from './experiments/E4';
+import { experiment as E4 } from './experiments/E4/index';
 import { experiment as E6 } from './experiments/E6';
 import { experiment as P2 } from './experiments/P2';
 import { experiment as P3 } from './experiments/P3';

@@ -16,15 +16,15 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { readJson, writeFileAtomic, writeJsonAtomic } from '../io/atomic';
-import { buildReportHtml, ClaimVerdict, ExperimentSection, Figure, Timing } from '../report/html';
+import { ensureDirectory, ensureWritableDirectory, readJson, writeFileAtomic, writeJsonAtomic } from '../io/atomic';
+import { buildReportHtml, ExperimentSection, Figure, Table, Timing } from '../report/html';
+import { ClaimVerdict, mergeVerdicts, MERGE_RULE, settingText, VERDICT_LABELS } from './claims';
 import { AbortError, InputError } from '../util/errors';
 import { createExperimentContext } from './context';
 import { QUICK_BUDGET_SECONDS } from './presets';
 import { REGISTRY } from './registry';
 import type { Experiment, ExperimentResult, Preset } from './types';
 import { EXPERIMENT_IDS } from './types';
-import { mergeVerdicts, MERGE_RULE } from './verdicts';
 
 export interface ReproduceOptions {
   preset: Preset;
@@ -89,6 +89,16 @@ export function selectExperiments(only: string[] | undefined, registry: readonly
   };
 }
 
+/** The section's own verdicts, each with the rule that graded it (its describe()) and the evidence it rests on. */
+function verdictTable(verdicts: ClaimVerdict[]): Table[] {
+  if (verdicts.length === 0) return [];
+  return [{
+    caption: 'Verdicts of this experiment: each rule as it was applied, and whether its evidence is the paper’s setting or a substitute.',
+    columns: ['claim', 'verdict', 'evidence', 'ours', 'paper', 'rule'],
+    rows: verdicts.map((v) => [typeof v.claim === 'number' ? v.claim : `${v.claim}: ${v.text}`, VERDICT_LABELS[v.verdict], settingText(v), v.ours, v.paper, v.rule]),
+  }];
+}
+
 function sectionOf(e: { id: string; title: string; description: string }, r: StoredResult | null, svgs: Figure[], extraNotes: string[]): ExperimentSection {
   if (!r) return { id: e.id, title: e.title, summary: e.description, settings: [], figures: [], tables: [], timings: [], notes: extraNotes };
   const total = r.seconds;
@@ -99,7 +109,7 @@ function sectionOf(e: { id: string; title: string; description: string }, r: Sto
     summary: `${e.description}${r.summary ? ` Result: ${r.summary}` : ''}`,
     settings: r.settings,
     figures: svgs,
-    tables: r.tables,
+    tables: [...verdictTable(r.verdicts), ...r.tables],
     timings: [...r.timings, { label: budget ? `total (quick budget ${budget} s)` : 'total', seconds: total }],
     notes: [...extraNotes, ...r.notes],
   };
@@ -165,7 +175,7 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceSum
   const started = process.hrtime.bigint();
   const registry = opts.experiments ?? REGISTRY;
   const { run, unavailable } = selectExperiments(opts.only, registry);
-  fs.mkdirSync(opts.out, { recursive: true });
+  ensureWritableDirectory(opts.out, `--out ${opts.out}`);
   checkRunFile(opts.out, opts.preset, !!opts.resume);
 
   const outcomes: ExperimentOutcome[] = [];
@@ -173,7 +183,7 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceSum
   const verdicts: ClaimVerdict[] = [];
   for (const [i, e] of run.entries()) {
     const dir = path.join(opts.out, e.id);
-    fs.mkdirSync(dir, { recursive: true });
+    ensureDirectory(dir);
     opts.onExperiment?.(e.id, i, run.length);
     const t0 = process.hrtime.bigint();
     const reused = opts.resume ? readStored(dir, opts.preset) : null;

@@ -4,7 +4,8 @@
  * gives it a context, collects its result, writes DIR/<id>/results.json and figures, and builds
  * the report. Experiments never write outside ctx.dir and never print: they report progress.
  */
-import type { ClaimVerdict, Figure, KeyValue, Table } from '../report/html';
+import type { Figure, KeyValue, Table } from '../report/html';
+import type { ClaimVerdict } from './claims';
 
 export type Preset = 'quick' | 'paper';
 

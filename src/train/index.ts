@@ -4,5 +4,6 @@ export * from './config';
 export * from './metrics';
 export * from './checkpoint';
 export * from './train';
+export * from './arrays';
 export * from './many';
 export * from './interpolate';

@@ -43,6 +43,18 @@ export class InputError extends Error {
 
 // ---- small guards used across the API -----------------------------------------------------
 
+/** An option's default when it is absent: only `undefined` is absent; a null is passed on to be refused. */
+export function orDefault<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}
+
+/** An options argument: undefined gives {}, anything but a plain object is a TypeError. */
+export function optionsObject<T extends object>(param: string, value: T | undefined): T {
+  if (value === undefined) return {} as T;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw typeError(param, 'an object', value);
+  return value;
+}
+
 export function requireInteger(param: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number') throw typeError(param, 'an integer', value);
   if (!Number.isInteger(value) || value < min || value > max) {

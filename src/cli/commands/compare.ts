@@ -9,8 +9,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command, Option } from 'commander';
 import { compareMethods, METHOD_NAMES, MethodName } from '../../approx/compare';
-import { buildCompareHtml } from '../../approx/page';
-import { writeFileAtomic, writeJsonAtomic } from '../../io/atomic';
+import { compareFigures } from '../../report/compareFigures';
+import { buildCompareHtml } from '../../report/comparePage';
+import { writeFileAtomic, writeJsonAtomic, ensureWritableDirectory } from '../../io/atomic';
 import { InputError } from '../../util/errors';
 import { progressBar } from '../progress';
 import { onInterrupt } from '../signals';
@@ -52,12 +53,12 @@ async function run(flags: CompareFlags): Promise<void> {
   if (batchSize !== undefined && batchSize > input.data.y.length) throw new InputError(`--batch-size must be at most the ${input.data.y.length} samples; received ${batchSize}`);
   const threads = flags.threads === undefined ? undefined : positiveInteger('--threads', flags.threads);
   for (const key of input.ignoredKeys) process.stderr.write(`hessian-lab: note: ignoring unknown case key "${key}"\n`);
-  fs.mkdirSync(flags.out, { recursive: true });
+  ensureWritableDirectory(flags.out, `--out ${flags.out}`);
   const bar = progressBar('compare');
   const controller = new AbortController();
   const release = onInterrupt(() => controller.abort());
   try {
-    const { result, figures } = await compareMethods(input.model, input.params, input.data, {
+    const result = await compareMethods(input.model, input.params, input.data, {
       matrix: flags.matrix,
       methods,
       k,
@@ -70,6 +71,7 @@ async function run(flags: CompareFlags): Promise<void> {
       onProgress: (stage, f) => bar.update(stage, f),
     });
     bar.stop();
+    const figures = await compareFigures(result);
     writeJsonAtomic(path.join(flags.out, 'compare.json'), result);
     for (const f of figures) writeFileAtomic(path.join(flags.out, `${f.id}.svg`), f.svg);
     writeFileAtomic(path.join(flags.out, 'compare.html'), buildCompareHtml(result, figures));

@@ -7,6 +7,7 @@
  */
 import { Command } from 'commander';
 import { InputError } from '../../util/errors';
+import { VERDICT_LABELS, VERDICTS } from '../../reproduce/claims';
 import { PUBLIC_PRESETS, TINY } from '../../reproduce/presets';
 import { REGISTRY } from '../../reproduce/registry';
 import { runReproduce, selectExperiments } from '../../reproduce/run';
@@ -53,7 +54,7 @@ async function run(flags: ReproduceFlags): Promise<void> {
     overall.update('done', 1);
     bars.stop();
     const lines = s.outcomes.map((o) => `  ${o.id}: ${o.status}${o.seconds ? ` in ${o.seconds.toFixed(1)} s` : ''}${o.error ? ` (${o.error})` : ''}`);
-    const tally = ['reproduced', 'partly', 'not', 'not run'].map((v) => `${v} ${s.verdicts.filter((c) => c.verdict === v).length}`).join(', ');
+    const tally = VERDICTS.map((v) => `${VERDICT_LABELS[v]} ${s.verdicts.filter((c) => c.verdict === v).length}`).join(', ');
     process.stderr.write(`${lines.join('\n')}\nhessian-lab: claims: ${tally}; report in ${s.report} (${s.wallSeconds.toFixed(1)} s)\n`);
   } finally {
     bars.stop();
@@ -69,5 +70,6 @@ export function register(program: Command): void {
     .option('--only <ids>', `comma-separated experiment ids among ${EXPERIMENT_IDS.join(', ')}`)
     .option('--out <dir>', 'output folder', 'reproduce-out')
     .option('--resume', 'skip finished experiments and finished steps in --out')
+    .addHelpText('after', `\nExperiments (S18: Sagun et al. 2018; S16: Sagun, Bottou, LeCun 2016):\n${REGISTRY.map((e) => `  ${e.title}`).join('\n')}`)
     .action(async (flags: ReproduceFlags) => run(flags));
 }

@@ -1,12 +1,13 @@
 /**
  * `hessian-lab train --config run.json --out DIR [--resume]`: one training run, checkpointed
- * into DIR (params.npy, momentum.npy, checkpoint.json, metrics.jsonl; see src/train/checkpoint.ts).
+ * into DIR (checkpoint.json, params-STEP.npy, momentum-STEP.npy, metrics.jsonl; see src/train/checkpoint.ts).
  * The run.json schema is in src/train/config.ts. `--resume` continues from DIR's checkpoint
  * (with --config, the config must describe the same run; without it, DIR's config is used).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
+import { ensureWritableDirectory } from '../../io/atomic';
 import { InputError } from '../../util/errors';
 import { loadCheckpoint } from '../../train/checkpoint';
 import { readConfigFile, ResolvedConfig, totalSteps } from '../../train/config';
@@ -47,6 +48,7 @@ async function run(flags: TrainFlags): Promise<void> {
   const threads = parseThreads(flags.threads);
   if (!flags.resume && fs.existsSync(path.join(flags.out, 'checkpoint.json')))
     throw new InputError(`--out ${flags.out} already holds a checkpoint; pass --resume to continue it or choose another directory`);
+  ensureWritableDirectory(flags.out, `--out ${flags.out}`); // before training, not at the first checkpoint
   const bar = progressBar('train');
   const controller = new AbortController();
   const release = onInterrupt(() => controller.abort());
@@ -80,7 +82,7 @@ export function register(program: Command): void {
     .command('train')
     .description('train a model (MLP or convnet) per a run.json or flags (model, data, init, seed, phases, recordEvery, checkpointEvery, stop) into a checkpoint directory')
     .option('--config <file>', 'run.json (schema: src/train/config.ts)')
-    .requiredOption('--out <dir>', 'checkpoint directory: params.npy, momentum.npy, checkpoint.json, metrics.jsonl')
+    .requiredOption('--out <dir>', 'checkpoint directory: checkpoint.json, params-STEP.npy, momentum-STEP.npy, metrics.jsonl')
     .option('--resume', 'continue from the checkpoint in --out')
     .option('--model <file>', 'without --config: a model JSON (an MLP or a sequential model / convnet), instead of --layers')
     .option('--layers <sizes>', 'without --config: layer sizes, e.g. 2,10,10,2')

@@ -4,10 +4,9 @@
  * trained network of the paper's kind (Gaussian mixture, ReLU MLP, the bulk-and-outliers shape
  * where density estimates struggle). Every error is measured against the full LAPACK spectrum.
  */
-import * as path from 'path';
 import { compareMethods } from '../../approx/compare';
-import { writeFileAtomic } from '../../io/atomic';
 import { gaussianMixture } from '../../data';
+import { compareFigureSpecs } from '../../report/compareFigures';
 import type { Experiment, ExperimentContext, ExperimentResult } from '../types';
 import { bySize, fmt, mlp, trainedRun } from './shared';
 
@@ -28,22 +27,22 @@ export const experiment: Experiment = {
     const data = gaussianMixture({ k: size.k, d: size.d, N: size.N, seed: 11 });
     const config = { model, data: data.spec, seed: 3, phases: [{ steps: size.steps, lr: 0.1 }], recordEvery: size.steps };
     const run = await ctx.time('train', () => trainedRun(ctx, 'train', 'training', config, data));
-    const compared = await ctx.time('compare', () =>
-      ctx.step('compare', async () => {
-        const { result, figures } = await compareMethods(model, run.params, data, {
+    const { result } = await ctx.time('compare', () =>
+      ctx.step('compare', async () => ({
+        result: await compareMethods(model, run.params, data, {
           matrix: 'hessian',
           k: 5,
           seed: 1,
           signal: ctx.signal,
           onProgress: (stage, f) => ctx.progress(`compare: ${stage}`, f),
-        });
-        return { result, figures };
-      }),
+        }),
+      })),
     );
-    const { result } = compared;
-    // The comparison renders its own figures (density overlay, error vs products); keep them as SVG files too.
-    const figures = compared.figures.map((f) => ({ ...f, id: `a1-${f.id}`.replace(/[^A-Za-z0-9_-]/g, '-') }));
-    for (const f of figures) writeFileAtomic(path.join(ctx.dir, `${f.id}.svg`), f.svg);
+    const figures = await ctx.time('figures', async () => {
+      const out = [];
+      for (const f of compareFigureSpecs(result)) out.push(await ctx.figure(`a1-${f.id}`, f.title, f.spec, f.caption));
+      return out;
+    });
     const rows = result.methods.map((m) => [m.label, m.matvecs, Number(m.seconds.toFixed(3)), fmt(m.error)]);
     const M = result.parameters;
     return {

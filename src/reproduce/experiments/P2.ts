@@ -10,13 +10,12 @@ import { logCountHistogram } from '../../report/charts';
 import type { Table } from '../../report/html';
 import { initialParameters } from '../../train';
 import type { Experiment, ExperimentContext, ExperimentResult } from '../types';
-import { grade } from '../verdicts';
-import { bySize, fmt, last, mlp, pct, sizeOf, trainedRun, TrainedRun, verdict, verdictTable } from './shared';
+import { edgeFactor, InputsEvidence, P2, p2 } from '../rules';
+import { bySize, fmt, last, mlp, pct, sizeOf, trainedRun, TrainedRun } from './shared';
 import { netSpectra, NetSpectra, spectraResults, summary } from './spectra';
 
-const SECTION = 'P2';
 /** "Near zero" relative to the spectrum's own scale, since absolute scales differ between data sets. */
-const NEAR_ZERO = 1e-2;
+const NEAR_ZERO = P2.nearZero;
 
 interface Case {
   name: string;
@@ -72,18 +71,14 @@ export const experiment: Experiment = {
     }
     const [m, r] = cases;
     const endMass = cases.map((c) => nearZeroFraction(c.end.H));
-    const edgeRatio = (f: (v: Float64Array) => number) => Math.max(f(m.end.H), f(r.end.H)) / Math.min(f(m.end.H), f(r.end.H));
-    const maxRatio = edgeRatio((v) => v[v.length - 1]);
-    const minRatio = edgeRatio((v) => Math.abs(v[0]));
-    const bulk = endMass.every((x) => x >= 0.8);
-    const edges = Math.max(maxRatio, minRatio) >= 2;
+    const top = (v: Float64Array) => v[v.length - 1];
+    const evidence: InputsEvidence = { nearZero: [endMass[0], endMass[1]], lambdaMax: [top(m.end.H), top(r.end.H)], lambdaMin: [m.end.H[0], r.end.H[0]] };
+    const edgeRatio = ([a, b]: [number, number]) => Math.max(Math.abs(a), Math.abs(b)) / Math.min(Math.abs(a), Math.abs(b));
+    const maxRatio = edgeRatio(evidence.lambdaMax), minRatio = edgeRatio(evidence.lambdaMin);
     const hist = (when: 'init' | 'end') => logCountHistogram({ series: cases.map((c) => ({ name: `${c.name} inputs`, values: c[when].H })), bins: 80 });
-    const check = verdict('S16-P2', 'MNIST vs random inputs: at the end nearly all mass at zero for both; random inputs change the edges (S16).',
-      grade([bulk, edges]),
+    const check = p2.verdict(evidence,
       `end: fraction |λ| < ${NEAR_ZERO}·max|λ| ${endMass.map(pct).join(' (MNIST), ')} (random); λ_max ${fmt(m.end.H[m.end.H.length - 1])} vs ${fmt(r.end.H[r.end.H.length - 1])}, λ_min ${fmt(m.end.H[0])} vs ${fmt(r.end.H[0])}`,
-      'S16: bulk at zero for both, edges differ',
-      `reproduced if ≥ 80% of |λ| < ${NEAR_ZERO}·max|λ| at the end for both inputs and λ_max or |λ_min| differ ≥ 2× between them; partly if one holds`,
-      SECTION);
+      `S16: bulk at zero for both, edges differ (ours: edges differ ${fmt(edgeFactor(evidence))}×)`);
     return {
       settings: [
         { key: 'data', value: `${s.N} MNIST samples, 7×7 average-pooled inputs (49), equal classes, seed 0; and the same labels with Gaussian noise inputs of MNIST’s overall mean and std (seed 1)` },
@@ -97,6 +92,7 @@ export const experiment: Experiment = {
           init: spectraResults(c.init), end: spectraResults(c.end), endNearZeroFraction: nearZeroFraction(c.end.H),
         })),
         edgeRatios: { lambdaMax: maxRatio, lambdaMin: minRatio },
+        evidence: { [p2.id]: evidence },
       },
       figures: [
         await ctx.figure('p2-init', 'Hessian spectrum at init: MNIST vs random inputs', hist('init'),
@@ -104,7 +100,7 @@ export const experiment: Experiment = {
         await ctx.figure('p2-end', 'Hessian spectrum after training: MNIST vs random inputs', hist('end'),
           'After training: most eigenvalues at zero for both; the edges (largest and most negative eigenvalues) differ between real and random inputs.'),
       ],
-      tables: [edgeTable(cases), verdictTable(check)],
+      tables: [edgeTable(cases)],
       verdicts: [check],
       notes: [
         `Train loss after ${s.steps} steps: ${fmt(last(m.run).trainLoss)} on MNIST, ${fmt(last(r.run).trainLoss)} on random inputs (they can only be memorised, so training is slower).`,

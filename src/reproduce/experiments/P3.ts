@@ -6,12 +6,10 @@
 import { parameterCount } from '../../engine/model';
 import { eigenvaluesByRank, logCountHistogram } from '../../report/charts';
 import type { Experiment, ExperimentContext, ExperimentResult } from '../types';
-import { CLAIMS, grade } from '../verdicts';
+import { p3 } from '../rules';
 import { blobData, blobNet, blobSettings, blobSizes, isolatedCount, topTable, trainBlobNet } from './shared-s16';
-import { bySize, fmt, last, maxRelativeDeviation, pct, sizeOf, verdict } from './shared';
+import { bySize, fmt, last, maxRelativeDeviation, pct, sizeOf } from './shared';
 import { netSpectra, spectraResults, summary } from './spectra';
-
-const SECTION = 'P3';
 
 export const experiment: Experiment = {
   id: 'P3',
@@ -50,6 +48,7 @@ export const experiment: Experiment = {
         })),
         lambda1MaxRelativeDeviation: dev,
         paper: { isolated: 2, lambdaRange: [0.02, 0.05], gradNorm: 1e-4 },
+        evidence: { [p3.id]: { lambda1, isolated } },
       },
       figures: [
         await ctx.figure('p3-top', 'Top eigenvalues by rank for each width', eigenvaluesByRank({
@@ -62,11 +61,9 @@ export const experiment: Experiment = {
       tables: [topTable('Top eigenvalues of H per width, the reached gradient norm, and the share of |λ| < 1e-4.', 'h', runs.map((r, i) => ({
         name: r.h, values: r.spectra.H, extra: [r.M, isolated[i], last(r.run).gradNorm, r.run.steps, nearZero[i], r.spectra.overlap!.subspace],
       })), 4, ['M', 'isolated (λ_i ≥ 3 λ_i+1)', '‖∇L‖ reached', 'GD steps', 'fraction |λ| < 1e-4', 'H/G top-2 overlap'])],
-      verdicts: [verdict(5, CLAIMS[5], grade([dev <= 0.25, isolated.every((c) => c === isolated[0])]),
+      verdicts: [p3.verdict({ lambda1, isolated },
         `S16 toy version: λ1 ${lambda1.map(fmt).join(', ')} (max deviation ${pct(dev)}), λ2 ${lambda2.map(fmt).join(', ')}; isolated eigenvalues ${isolated.join(', ')}`,
-        'S16 P3: two isolated eigenvalues (~0.02–0.05) at every width; more parameters only add mass at zero',
-        'reproduced if every λ1 is within ±25% of the widths’ mean and the isolated count (λ_i ≥ 3 λ_{i+1}, top 10) is the same for every width; partly if one holds',
-        SECTION)],
+        'S16 P3: two isolated eigenvalues (~0.02–0.05) at every width; more parameters only add mass at zero')],
       notes: [
         `Reached ‖∇L‖: ${runs.map((r) => `${fmt(last(r.run).gradNorm)} (h = ${r.h}, ${r.run.steps} steps)`).join(', ')}; S16 trains to ~1e-4.`,
         `Two isolated eigenvalues at every width: ${twoEach ? 'yes' : `no (counts ${isolated.join(', ')})`}. Share of |λ| < 1e-4: ${nearZero.map(pct).join(', ')}.`,

@@ -6,21 +6,15 @@
 import { parameterCount } from '../../engine/model';
 import { scatterXY } from '../../report/charts';
 import type { Experiment, ExperimentContext, ExperimentResult } from '../types';
-import { CLAIMS } from '../verdicts';
+import { growthOf, median, P5, p5 } from '../rules';
 import { blobData, blobNet, blobSettings, blobSizes, isolatedCount, topTable, trainBlobNet } from './shared-s16';
-import { bySize, fmt, last, sizeOf, TrainedRun, verdict } from './shared';
+import { bySize, fmt, last, sizeOf, TrainedRun } from './shared';
 import { netSpectra } from './spectra';
 
-const SECTION = 'P5';
 const H = 10;
-const PAPER_GROWTH = 75;
-/** Stable at std 1.0, where λ_max reaches ~10 (lr 0.2 oscillated there: λ_max · lr > 2, measured). */
+const PAPER_GROWTH = P5.growth;
+/** Stable at std 1.0, where λ_max reaches ~10: GD needs λ_max · lr < 2. */
 const LR = 0.05;
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 export const experiment: Experiment = {
   id: 'P5',
@@ -52,10 +46,9 @@ export const experiment: Experiment = {
         gradNorm: median(perSeed.map((p) => last(p.run).gradNorm)),
       });
     }
-    const growth = rows[rows.length - 1].lambda1 / rows[0].lambda1;
+    const evidence = { lambda1: rows.map((r) => r.lambda1) };
+    const growth = growthOf(evidence.lambda1);
     const monotone = rows.every((r, i) => i === 0 || r.lambda1 >= rows[i - 1].lambda1);
-    const grows = growth > 1;
-    const v = monotone && growth >= PAPER_GROWTH / 10 && growth <= PAPER_GROWTH * 10 ? 'reproduced' : grows ? 'partly' : 'not';
     const points = rows.flatMap((r) => [{ x: r.std, y: r.lambda1, series: 'λ1' }, { x: r.std, y: r.lambda2, series: 'λ2' }]);
     return {
       settings: [
@@ -68,6 +61,7 @@ export const experiment: Experiment = {
         rows: rows.map(({ perSeed, ...r }) => ({ ...r, perSeed: perSeed.map(({ values, run, ...p }) => ({ ...p, steps: run.steps })) })),
         growth, monotone,
         paper: { growth: PAPER_GROWTH, stds: [0.2, 1.0] },
+        evidence: { [p5.id]: evidence },
       },
       figures: [
         await ctx.figure('p5-top-vs-std', 'Top eigenvalues vs blob spread', scatterXY({
@@ -77,11 +71,9 @@ export const experiment: Experiment = {
       tables: [topTable('Top eigenvalues of H (first seed), with medians over seeds of the end point.', 'std', rows.map((r) => ({
         name: r.std, values: r.perSeed[0].values, extra: [r.lambda1, r.isolated, r.trainLoss, r.gradNorm],
       })), 4, ['median λ1', 'isolated (median)', 'train loss (median)', '‖∇L‖ (median)'])],
-      verdicts: [verdict(4, CLAIMS[4], v,
+      verdicts: [p5.verdict(evidence,
         `S16 toy version: λ1 ${rows.map((r) => fmt(r.lambda1)).join(' → ')} for std ${stds.join(' → ')} (${fmt(growth)}×, ${monotone ? 'monotone' : 'not monotone'})`,
-        `S16 P5: top eigenvalues grow ~${PAPER_GROWTH}× from std 0.2 to 1.0`,
-        `reproduced if λ1 grows monotonically with the spread, by a factor within 10× of S16’s ${PAPER_GROWTH} (7.5–750); partly if it only grows`,
-        SECTION)],
+        `S16 P5: top eigenvalues grow ~${PAPER_GROWTH}× from std 0.2 to 1.0`)],
       notes: [
         'The size of the growth depends on how far training goes: separable blobs (small std) let the loss, and with it the Hessian, shrink towards zero, while overlapping blobs keep a finite loss. All spreads use the same stopping rule (‖∇L‖ ≤ 1e-4 or the step budget).',
         `Reached ‖∇L‖ (median): ${rows.map((r) => `${fmt(r.gradNorm)} (std ${r.std})`).join(', ')}.`,

@@ -6,6 +6,7 @@
 import type { Dataset } from '../../data/dataset';
 import type { MlpSpec } from '../../engine/model';
 import { interpolate, LinePoint } from '../../train';
+import { LINE } from '../rules/line';
 import type { ExperimentContext } from '../types';
 import { fmt } from './shared';
 
@@ -42,7 +43,7 @@ export function lineStep(
 export interface BarrierCheck {
   /** max over α ∈ [0, 1] of the train loss minus the larger end-point loss (≤ 0: no barrier). */
   barrier: number;
-  /** The tolerance the barrier is held to: `relTol` × the larger end-point loss. */
+  /** The tolerance the barrier is held to: LINE.barrierTolerance × the larger end-point loss. */
   tolerance: number;
   lossAt0: number;
   lossAt1: number;
@@ -54,7 +55,7 @@ export interface BarrierCheck {
   monotone: boolean;
 }
 
-export function barrierCheck(points: LinePoint[], relTol = 0.05): BarrierCheck {
+export function barrierCheck(points: LinePoint[], relTol = LINE.barrierTolerance): BarrierCheck {
   const sorted = [...points].sort((p, q) => p.alpha - q.alpha);
   const inside = sorted.filter((p) => p.alpha >= -1e-12 && p.alpha <= 1 + 1e-12);
   const at = (alpha: number) => sorted.reduce((best, p) => (Math.abs(p.alpha - alpha) < Math.abs(best.alpha - alpha) ? p : best)).trainLoss;

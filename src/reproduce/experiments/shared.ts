@@ -1,11 +1,10 @@
 /**
- * Small helpers shared by experiments E3, E6 and P2–P6: sizes per preset (with the test-only
- * 'tiny' mode), one resumable training run, verdict assembly, and a few numbers every page shows.
+ * Small helpers shared by the experiments: sizes per preset (with the test-only 'tiny' mode), one
+ * resumable training run, and number formats every page uses.
  * The trained-network spectra live in ./spectra.ts and the S16 blob setup in ./shared-s16.ts.
  */
 import type { Dataset } from '../../data/dataset';
 import type { MlpSpec } from '../../engine/model';
-import type { ClaimVerdict, Table, Verdict } from '../../report/html';
 import { MetricRecord, train, TrainConfig } from '../../train';
 import type { ExperimentContext } from '../types';
 
@@ -75,31 +74,7 @@ export function mlp(layers: number[]): Required<MlpSpec> {
   return { layers, activation: 'relu', loss: 'cross_entropy', bias: true };
 }
 
-export function verdict(
-  claim: number | string,
-  text: string,
-  v: Verdict,
-  ours: string,
-  paper: string,
-  rule: string,
-  section: string,
-): ClaimVerdict {
-  return { claim, text, verdict: v, ours, paper, rule, section };
-}
-
-/**
- * S16-only statements have no number among PAPER.md's ten claims, so the report's claim table
- * (verdicts.ts mergeVerdicts) leaves them out; their pages show them as this one-row table.
- */
-export function verdictTable(v: ClaimVerdict): Table {
-  return { caption: `Check of the S16 statement (not one of the ten numbered claims): ${v.text}`, columns: ['verdict', 'ours', 'S16', 'rule'], rows: [[v.verdict, v.ours, v.paper, v.rule]] };
-}
-
-/** Largest relative deviation from the mean: max_i |x_i − mean| / mean (0 for one value). */
-export function maxRelativeDeviation(values: number[]): number {
-  const mean = values.reduce((s, v) => s + v, 0) / values.length;
-  return Math.max(...values.map((v) => Math.abs(v - mean) / Math.abs(mean)));
-}
+export { maxRelativeDeviation } from '../rules/stats';
 
 /** Numbers for text: 3 significant digits, exponent form when tiny or huge. */
 export function fmt(x: number): string {

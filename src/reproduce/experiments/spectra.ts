@@ -9,6 +9,7 @@
  */
 import type { LabelledData, MatrixName } from '../../engine/curvature';
 import { computeCurvature } from '../../engine/curvature';
+import { curvatureSpectrum } from '../../engine/curvatureSpectrum';
 import type { Matrix } from '../../engine/matrix';
 import { MlpSpec, ModelSpec, parameterCount } from '../../engine/model';
 import { summarizeSpectrum, SpectrumSummary } from '../../engine/spectrum';
@@ -22,6 +23,8 @@ export interface MatrixSpectrum {
   values: Float64Array;
   /** The top k eigenvectors, M × k row-major (column j = the (j+1)-th largest), H and G only. */
   topVectors?: Float64Array;
+  /** How it was computed: dense or factor route, and the order r that was eigensolved. */
+  route?: { route: 'dense' | 'factor'; r: number };
 }
 
 export interface NetSpectra {
@@ -34,15 +37,8 @@ export interface NetSpectra {
    * subspace), and |⟨v_H,i, v_G,i⟩| per rank i.
    */
   overlap?: { k: number; subspace: number; perRank: number[] };
-}
-
-async function topVectors(matrix: Matrix, k: number, signal?: AbortSignal): Promise<Float64Array> {
-  const e = await matrix.eigen({ top: k, vectors: true, signal });
-  try {
-    return columnsDescending(e.vectors!, k);
-  } finally {
-    e.vectors!.dispose();
-  }
+  /** Route and r of each matrix (H, G, R). */
+  routes?: Record<string, { route: 'dense' | 'factor'; r: number }>;
 }
 
 /** The last k columns of an eigenvector matrix (ascending order), reordered largest first, M × k. */
@@ -59,21 +55,18 @@ async function oneMatrix(
 ): Promise<MatrixSpectrum> {
   const M = parameterCount(model);
   const wantVectors = k > 0 && name !== 'residual';
-  const { matrices } = await computeCurvature(model, params, data, { matrices: [name], signal: ctx.signal, onProgress: (_s, f) => ctx.progress(`${stage}: assembling ${name}`, f) });
-  const matrix = matrices[name]!;
+  // Auto routing (src/engine/route.ts): past the dense wall (E3's paper widths) the spectrum goes
+  // through the factors, exactly; below it the dense matrix is assembled as before.
+  const s = await curvatureSpectrum(model, params, data, name, {
+    route: 'auto', vectors: wantVectors ? (M <= FULL_VECTORS_MAX_M ? true : k) : false, signal: ctx.signal,
+    onProgress: (step, f) => ctx.progress(`${stage}: ${name} (${step})`, f),
+  });
+  const route = { route: s.route, r: s.rank };
+  if (!s.vectors) return { values: s.values, route };
   try {
-    if (wantVectors && M <= FULL_VECTORS_MAX_M) {
-      const e = await matrix.eigen({ vectors: true, signal: ctx.signal });
-      try {
-        return { values: e.values, topVectors: columnsDescending(e.vectors!, k) };
-      } finally {
-        e.vectors!.dispose();
-      }
-    }
-    const e = await matrix.eigen({ signal: ctx.signal, onProgress: (_s, f) => ctx.progress(`${stage}: eigenvalues of ${name}`, f) });
-    return { values: e.values, ...(wantVectors ? { topVectors: await topVectors(matrix, k, ctx.signal) } : {}) };
+    return { values: s.values, topVectors: columnsDescending(s.vectors, k), route };
   } finally {
-    matrix.dispose();
+    s.vectors.dispose();
   }
 }
 
@@ -113,7 +106,7 @@ export async function netSpectra(
   for (const name of names) {
     got[name] = await ctx.step(`${key}-${name}`, () => oneMatrix(model, params, data, name, options.withGR ? k : 0, ctx, stage));
   }
-  const out: NetSpectra = { M, H: got.hessian!.values };
+  const out: NetSpectra = { M, H: got.hessian!.values, routes: Object.fromEntries(names.filter((n) => got[n]!.route).map((n) => [n, got[n]!.route!])) };
   if (options.withGR) {
     out.G = got.ggn!.values;
     out.R = got.residual!.values;
@@ -173,6 +166,7 @@ export function spectraResults(s: NetSpectra): Record<string, unknown> {
     ...(s.G ? { G: brief(s.G) } : {}),
     ...(s.R ? { R: brief(s.R) } : {}),
     ...(s.overlap ? { overlapHG: s.overlap } : {}),
+    ...(s.routes ? { routes: s.routes } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
-/** The comparison as one self-contained HTML page (inline CSS and SVG, no scripts). */
-import { escapeHtml, Figure, formatCell, formatSeconds } from '../report/html';
-import type { CompareResult } from './compare';
+/** An approximate-methods comparison as one self-contained HTML page (inline CSS and SVG, no scripts). */
+import type { CompareResult } from '../approx/compare';
+import { escapeHtml, Figure, formatCell, formatSeconds } from './html';
 
 /** vega names clip paths clip1, clip2…: prefix each SVG's ids so two inline figures do not share them. */
 function prefixIds(svg: string, prefix: string): string {

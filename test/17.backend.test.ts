@@ -86,9 +86,10 @@ describe.each(FORMS)('%s', (_name, c) => {
     const call = (o: Record<string, unknown>) => raw.assemble(toRawModel(normalizeModel(c.model)), c.params, c.data.X, c.data.y, o as never);
     expect(() => call({ kinds: [] })).toThrow(/at least one/);
     expect(() => call({ kinds: ['hessian', 'hessian'] })).toThrow(/twice/);
-    await expect(call({ kinds: ['hessian'], rowBegin: 5, rowEnd: 5 })).rejects.toThrow(/rows must be a non-empty range/);
-    await expect(call({ kinds: ['ggn'], colBegin: 0, colEnd: c.M + 1 })).rejects.toThrow(/columns must be a non-empty range/);
-    await expect(call({ kinds: ['hessian'], threads: 5000 })).rejects.toThrow(/threads/);
+    // Checked before the job allocates its outputs: thrown at the call, not by the job.
+    expect(() => call({ kinds: ['hessian'], rowBegin: 5, rowEnd: 5 })).toThrow(/rowBegin, rowEnd must give a non-empty range/);
+    expect(() => call({ kinds: ['ggn'], colBegin: 0, colEnd: c.M + 1 })).toThrow(/colBegin, colEnd must give a non-empty range/);
+    expect(() => call({ kinds: ['hessian'], threads: 5000 })).toThrow(/threads/);
     await expect(computeCurvature(c.model, c.params, c.data, { threads: 0 })).rejects.toThrow(RangeError);
   });
 });
