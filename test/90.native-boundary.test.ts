@@ -198,7 +198,7 @@ describe('validate before allocating, paths, raw types, non-finite results (defe
         await attempt('assemble dtype', () => b.assemble(model, p, X, y, { kinds: ['hessian'], dtype: 'FLOAT32' }));
         await attempt('activation null', () => b.evaluate({ ...model, activation: null }, p, X, y, {}));
         await attempt('evaluate options null', () => b.evaluate(model, p, X, y, null));
-        await attempt('setThreads 2.5', () => b.setThreads(2.5));
+        await attempt('benchmarkGemm threads 2.5', () => b.benchmarkGemm(8, 8, 8, 2.5));
         const huge = Float64Array.from({ length: M }, (_, i) => (i % 2 ? 1 : -1) * 1.7e308);
         await attempt('evaluate huge params', () => b.evaluate(model, huge, X, y, {}));
         await attempt('assemble huge params', () => b.assemble(model, Float64Array.from({ length: M }, () => 1e154), X, y, { kinds: ['hessian'] }));
@@ -220,7 +220,7 @@ describe('validate before allocating, paths, raw types, non-finite results (defe
     expect(o['assemble dtype']).toMatchObject({ name: 'RangeError' });
     expect(o['activation null']).toMatchObject({ name: 'TypeError', message: expect.stringMatching(/activation/) });
     expect(o['evaluate options null']).toMatchObject({ name: 'TypeError', message: expect.stringMatching(/options/) });
-    expect(o['setThreads 2.5']).toMatchObject({ name: 'RangeError' });
+    expect(o['benchmarkGemm threads 2.5']).toMatchObject({ name: 'RangeError', message: expect.stringMatching(/threads/) });
     expect(o['evaluate huge params']).toMatchObject({ code: 'ERR_HL_NUMERICAL', message: expect.stringMatching(/not finite/) });
     expect(o['assemble huge params']).toMatchObject({ code: 'ERR_HL_NUMERICAL', message: expect.stringMatching(/assembled hessian is not finite/) });
     expect(o['bad token']).toMatchObject({ name: 'TypeError', message: expect.stringMatching(/CancelToken/) });

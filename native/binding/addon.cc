@@ -6,7 +6,7 @@
 #include "../core/checked_size.h"
 #include "../core/dense_matrix.h"
 #include "../core/eigensolver.h"
-#include "../core/linalg.h"
+#include "../core/threads.h"
 #include "addon_data.h"
 #include "cancel_token_wrap.h"
 #include "curvature_functions.h"
@@ -19,16 +19,6 @@
 
 namespace hlnode {
 namespace {
-
-Napi::Value SetThreads(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guard(env, [&]() -> Napi::Value {
-    const hl::Index threads = integer_of(info[0], "threads");
-    hl::require(threads >= 1 && threads <= 4096, "threads must be in [1, 4096]");
-    hl::set_thread_count(static_cast<int>(threads));
-    return Napi::Number::New(env, hl::thread_count());
-  });
-}
 
 Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), hl::thread_count()); }
 
@@ -58,6 +48,9 @@ Napi::Value BenchmarkGemm(const Napi::CallbackInfo& info) {
     if (available > 0 && bytes > 0.9 * available)
       hl::fail(hl::ErrorKind::OutOfMemory, "benchmarkGemm needs " + std::to_string(bytes) + " bytes; " +
                                                std::to_string(available) + " are available");
+    const hl::Index threads = info[3].IsUndefined() ? 0 : integer_of(info[3], "threads");
+    hl::require(threads >= 0 && threads <= hl::kMaxThreads, "threads must be in [0, " + std::to_string(hl::kMaxThreads) + "]");
+    hl::BlasThreads blas(hl::resolve_threads(static_cast<int>(threads)));
     hl::DenseMatrix A(m, k, hl::Dtype::F64), B(k, n, hl::Dtype::F64), C(m, n, hl::Dtype::F64);
     for (hl::Index i = 0; i < m * k; ++i) A.f64()[i] = double(i % 7) - 3.0;
     for (hl::Index i = 0; i < k * n; ++i) B.f64()[i] = double(i % 5) - 2.0;
@@ -68,6 +61,7 @@ Napi::Value BenchmarkGemm(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  hl::single_threaded_blas_once();  // before any BLAS call (threads.h)
   auto* data = new AddonData();
   env.SetInstanceData(data);  // deleted by Node when the environment is torn down
   Napi::Function token = CancelTokenWrap::Define(env);
@@ -89,7 +83,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("trainMany", Napi::Function::New<TrainMany>(env, "trainMany"));
   exports.Set("evaluateMany", Napi::Function::New<EvaluateMany>(env, "evaluateMany"));
   exports.Set("benchmarkGemm", Napi::Function::New<BenchmarkGemm>(env, "benchmarkGemm"));
-  exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));
   exports.Set("threads", Napi::Function::New<Threads>(env, "threads"));
   exports.Set("availableMemory", Napi::Function::New<AvailableMemory>(env, "availableMemory"));
   exports.Set("lapackIntegerBits", Napi::Number::New(env, 8 * sizeof(lapack_int)));

@@ -1,5 +1,6 @@
 #include "curvature_functions.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <memory>
@@ -9,6 +10,7 @@
 #include "../core/model.h"
 #include "../core/dense_matrix.h"
 #include "../core/eigensolver.h"
+#include "../core/threads.h"
 #include "js_convert.h"
 #include "js_errors.h"
 #include "matrix_wrap.h"
@@ -139,6 +141,8 @@ Napi::Value Assemble(const Napi::CallbackInfo& info) {
     req.row_end = get_index(o, "rowEnd", M);
     req.col_begin = get_index(o, "colBegin", 0);
     req.col_end = get_index(o, "colEnd", M);
+    req.threads = static_cast<int>(std::clamp<hl::Index>(get_index(o, "threads", 0), -1, hl::kMaxThreads + 1));
+    req.r_operator_only = get_bool(o, "rOperatorOnly", false);
     hl::require(0 <= req.row_begin && req.row_begin < req.row_end && req.row_end <= M,
                 "rowBegin, rowEnd must give a non-empty range inside [0, " + std::to_string(M) + "]; received [" +
                     std::to_string(req.row_begin) + ", " + std::to_string(req.row_end) + ")");
@@ -148,7 +152,7 @@ Napi::Value Assemble(const Napi::CallbackInfo& info) {
     const hl::Dtype dtype = parse_dtype(get_string(o, "dtype", "float64"), "dtype");
     const double needed = double(req.kinds.size()) * double(req.row_end - req.row_begin) *
                               double(req.col_end - req.col_begin) * double(hl::dtype_size(dtype)) +
-                          hl::assembly_workspace_bytes(in.spec, static_cast<hl::Index>(in.y.size()), req.kinds);
+                          hl::assembly_workspace_bytes(in.spec, static_cast<hl::Index>(in.y.size()), req.kinds, req.threads);
     const double available = hl::available_memory_bytes();
     if (available > 0 && needed > 0.9 * available)
       hl::fail(hl::ErrorKind::OutOfMemory, "assembling needs " + std::to_string(needed) + " bytes but only " +
@@ -188,7 +192,9 @@ Napi::Value AssemblyWorkspaceBytes(const Napi::CallbackInfo& info) {
     if (!info[1].IsNumber()) throw_type(env, "N", "a number");
     const hl::Index N = integer_of(info[1], "N");
     hl::require(N >= 1, "N must be >= 1");
-    return Napi::Number::New(env, hl::assembly_workspace_bytes(spec, N, parse_kinds(info[2])));
+    const hl::Index threads = info[3].IsUndefined() ? 0 : integer_of(info[3], "threads");
+    hl::require(threads >= 0 && threads <= hl::kMaxThreads, "threads must be in [0, " + std::to_string(hl::kMaxThreads) + "]");
+    return Napi::Number::New(env, hl::assembly_workspace_bytes(spec, N, parse_kinds(info[2]), static_cast<int>(threads)));
   });
 }
 

@@ -1,9 +1,11 @@
 #include "factor_functions.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
 #include "../core/factor_spectrum.h"
+#include "../core/threads.h"
 #include "curvature_functions.h"
 #include "js_convert.h"
 #include "js_errors.h"
@@ -74,12 +76,14 @@ Napi::Value FactorSpectrum(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guard(env, [&]() -> Napi::Value {
     ModelInputs in = read_model_inputs(info);
-    if (!info[4].IsObject()) throw_type(env, "options", "an object {kind, vectors?}");
+    if (!info[4].IsObject()) throw_type(env, "options", "an object {kind, vectors?, threads?}");
     Napi::Object o = info[4].As<Napi::Object>();
     hl::FactorRequest req;
     req.kind = parse_kind(o.Get("kind"));
     req.vectors = get_index(o, "vectors", 0);
     hl::require(req.vectors >= -1, "vectors must be -1 (all), 0 or a count; received " + std::to_string(req.vectors));
+    req.threads = static_cast<int>(std::clamp<hl::Index>(get_index(o, "threads", 0), -1, hl::kMaxThreads + 1));
+    hl::resolve_threads(req.threads);  // checked here, before the job is queued
     const hl::FactorPlan plan = hl::plan_factor(in.spec, static_cast<hl::Index>(in.y.size()), req.kind);
     if (!plan.supported) hl::fail(hl::ErrorKind::InvalidArgument, plan.refusal);
     auto* w = new FactorWorker(info, std::move(in), req);

@@ -1,11 +1,13 @@
 #include "matrix_wrap.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "../core/checked_size.h"
 #include "../core/eigen_process.h"
 #include "../core/eigensolver.h"
+#include "../core/threads.h"
 #include "addon_data.h"
 #include "js_convert.h"
 #include "js_errors.h"
@@ -72,7 +74,10 @@ class EigenWorker : public PromiseWorker {
   void Run(const hl::Control& control) override {
     require_finite_matrix(*m_);
     result_ = hl::solve_symmetric_stoppable(*m_, req_, control);
-    if (residuals_ && result_.vectors) norms_ = eigen_residuals(*m_, *result_.vectors, result_.values, control);
+    if (residuals_ && result_.vectors) {
+      hl::BlasThreads blas(hl::resolve_threads(req_.threads), &control);
+      norms_ = eigen_residuals(*m_, *result_.vectors, result_.values, control);
+    }
   }
   Napi::Value Resolve(Napi::Env env) override {
     Napi::Object out = Napi::Object::New(env);
@@ -102,6 +107,7 @@ class MultiplyWorker : public PromiseWorker {
  protected:
   void Run(const hl::Control& control) override {
     control.check();
+    hl::BlasThreads blas(hl::thread_count(), &control);  // one GEMM: OpenBLAS's threads (threads.h)
     const hl::Index rows = m_->rows(), cols = m_->cols();
     y_.assign(rows * k_, 0.0);
     // Vectors are column-major blocks (vector j at x[j * cols]); the matrix is row-major unless
@@ -254,6 +260,7 @@ Napi::Value MatrixWrap::JS_eigen(const Napi::CallbackInfo& info) {
     req.first = get_index(o, "first", -1);
     req.last = get_index(o, "last", -1);
     req.driver = hl::parse_driver(get_string(o, "driver", "auto"));
+    req.threads = static_cast<int>(std::clamp<hl::Index>(get_index(o, "threads", 0), -1, hl::kMaxThreads + 1));
     const bool residuals = get_bool(o, "residuals", false);
     auto m = Use(env, false);
     hl::require(m->rows() == m->cols(), "eigen() needs a square matrix");

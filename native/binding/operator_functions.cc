@@ -1,11 +1,13 @@
 #include "operator_functions.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "../core/checked_size.h"
 #include "../core/model.h"
+#include "../core/threads.h"
 #include "js_convert.h"
 #include "js_errors.h"
 #include "promise_worker.h"
@@ -84,6 +86,7 @@ Napi::Value CurvatureProducts(const Napi::CallbackInfo& info) {
     const std::string kind = get_string(o, "kind", "hessian");
     hl::require(kind == "hessian" || kind == "ggn", "kind must be hessian | ggn; received " + kind);
     req.kind = kind == "ggn" ? hl::ProductKind::GaussNewton : hl::ProductKind::Hessian;
+    req.threads = static_cast<int>(std::clamp<hl::Index>(get_index(o, "threads", 0), -1, hl::kMaxThreads + 1));
     I32View samples{nullptr, 0};
     if (o.Has("samples") && !o.Get("samples").IsUndefined()) {
       samples = int32_view(o.Get("samples"), "samples");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../core/checked_size.h"
+#include "../core/threads.h"
 #include "../core/train.h"
 #include "js_convert.h"
 #include "js_errors.h"

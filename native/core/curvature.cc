@@ -1,12 +1,12 @@
 #include "curvature.h"
 
-#include <omp.h>
-
 #include <Eigen/Dense>
 #include <algorithm>
 #include <string>
 
+#include "curvature_plumbing.h"
 #include "errors.h"
+#include "threads.h"
 
 namespace hl {
 
@@ -26,9 +26,6 @@ using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowM
 using MapMat = Eigen::Map<RowMat>;
 using ConstMapMat = Eigen::Map<const RowMat>;
 using ConstMapVec = Eigen::Map<const Eigen::VectorXd>;
-
-// Y buffers larger than this are split into column chunks (one GEMM each).
-constexpr double kYBudgetBytes = 256.0 * 1024 * 1024;
 
 bool needs_xi(CurvatureKind k) { return k != CurvatureKind::GradientCovariance; }
 bool has_kterm(CurvatureKind k) { return k == CurvatureKind::Hessian || k == CurvatureKind::Residual; }
@@ -81,7 +78,7 @@ struct PreactCurvature {
 
 PreactCurvature preactivation_curvature(const MlpSpec& spec, const ParamLayout& lay, const double* params,
                                         const DataView& data, const Pass& pass,
-                                        const std::vector<CurvatureKind>& kinds) {
+                                        const std::vector<CurvatureKind>& kinds, int threads) {
   PreactCurvature pc;
   for (auto k : kinds)
     if (needs_xi(k)) pc.slots.push_back(k);
@@ -90,33 +87,34 @@ PreactCurvature preactivation_curvature(const MlpSpec& spec, const ParamLayout& 
   for (size_t t = 0; t < pc.slots.size(); ++t)
     for (Index m = 1; m <= L; ++m) pc.E[t][m].assign(N * lay.out(m) * lay.out(m), 0.0);
   if (pc.slots.empty()) return pc;
-#pragma omp parallel for schedule(static)
-  for (Index i = 0; i < N; ++i) {
-    RowMat Hl(k, k);
-    sample_loss(spec.loss, pass.Z[L].data() + i * k, k, data.y[i], nullptr, Hl.data());
-    for (size_t t = 0; t < pc.slots.size(); ++t) {
-      MapMat EL(pc.E[t][L].data() + i * k * k, k, k);
-      if (pc.slots[t] == CurvatureKind::Residual) EL.setZero(); else EL = Hl;
-    }
-    for (Index l = L - 1; l >= 1; --l) {
-      const Index n = lay.out(l), nn = lay.out(l + 1);
-      ConstMapMat W(params + lay.weight_offset(l + 1), nn, n);
-      Eigen::VectorXd d1(n), d2g(n);
-      ConstMapVec z(pass.Z[l].data() + i * n, n);
-      ConstMapVec delta_next(pass.Delta[l + 1].data() + i * nn, nn);
-      Eigen::VectorXd g = W.transpose() * delta_next;
-      for (Index j = 0; j < n; ++j) {
-        d1[j] = act_d1(spec.activation, z[j]);
-        d2g[j] = act_d2(spec.activation, z[j]) * g[j];
-      }
+  parallel_ranges(N, threads, 16, [&](Index i0, Index i1, int) {
+    for (Index i = i0; i < i1; ++i) {
+      RowMat Hl(k, k);
+      sample_loss(spec.loss, pass.Z[L].data() + i * k, k, data.y[i], nullptr, Hl.data());
       for (size_t t = 0; t < pc.slots.size(); ++t) {
-        ConstMapMat Enext(pc.E[t][l + 1].data() + i * nn * nn, nn, nn);
-        MapMat E(pc.E[t][l].data() + i * n * n, n, n);
-        E.noalias() = d1.asDiagonal() * (W.transpose() * Enext * W) * d1.asDiagonal();
-        if (pc.slots[t] != CurvatureKind::GaussNewton) E.diagonal() += d2g;
+        MapMat EL(pc.E[t][L].data() + i * k * k, k, k);
+        if (pc.slots[t] == CurvatureKind::Residual) EL.setZero(); else EL = Hl;
+      }
+      for (Index l = L - 1; l >= 1; --l) {
+        const Index n = lay.out(l), nn = lay.out(l + 1);
+        ConstMapMat W(params + lay.weight_offset(l + 1), nn, n);
+        Eigen::VectorXd d1(n), d2g(n);
+        ConstMapVec z(pass.Z[l].data() + i * n, n);
+        ConstMapVec delta_next(pass.Delta[l + 1].data() + i * nn, nn);
+        Eigen::VectorXd g = W.transpose() * delta_next;
+        for (Index j = 0; j < n; ++j) {
+          d1[j] = act_d1(spec.activation, z[j]);
+          d2g[j] = act_d2(spec.activation, z[j]) * g[j];
+        }
+        for (size_t t = 0; t < pc.slots.size(); ++t) {
+          ConstMapMat Enext(pc.E[t][l + 1].data() + i * nn * nn, nn, nn);
+          MapMat E(pc.E[t][l].data() + i * n * n, n, n);
+          E.noalias() = d1.asDiagonal() * (W.transpose() * Enext * W) * d1.asDiagonal();
+          if (pc.slots[t] != CurvatureKind::GaussNewton) E.diagonal() += d2g;
+        }
       }
     }
-  }
+  });
   return pc;
 }
 
@@ -131,7 +129,8 @@ struct RowLayerTerms {
 };
 
 RowLayerTerms row_layer_terms(const MlpSpec& spec, const ParamLayout& lay, const double* params,
-                              const DataView& data, const Pass& pass, const PreactCurvature& pc, Index l) {
+                              const DataView& data, const Pass& pass, const PreactCurvature& pc, Index l,
+                              int threads) {
   const Index L = spec.depth(), N = data.N, nl = lay.out(l);
   RowLayerTerms rt;
   rt.xoff.assign(L + 1, 0);
@@ -141,37 +140,38 @@ RowLayerTerms row_layer_terms(const MlpSpec& spec, const ParamLayout& lay, const
   rt.Xi.assign(pc.slots.size(), std::vector<double>(nl * N * rt.C));
   rt.Kt.assign(nl * N * rt.KC, 0.0);
   if (pc.slots.empty() && rt.KC == 0) return rt;
-#pragma omp parallel for schedule(static)
-  for (Index i = 0; i < N; ++i) {
-    auto put = [&](std::vector<double>& dst, Index width, Index off, const RowMat& block) {
-      // block is n_l x w: row p goes to dst[(p * N + i) * width + off ...]
-      for (Index p = 0; p < nl; ++p)
-        std::copy(block.row(p).data(), block.row(p).data() + block.cols(), dst.data() + (p * N + i) * width + off);
-    };
-    for (size_t t = 0; t < pc.slots.size(); ++t)
-      put(rt.Xi[t], rt.C, rt.xoff[l], ConstMapMat(pc.E[t][l].data() + i * nl * nl, nl, nl));
-    if (l == L) continue;
-    // K = d a_{m-1} / d z_l, starting at m = l + 1 with K = D_l.
-    RowMat K = RowMat::Zero(nl, nl);
-    for (Index j = 0; j < nl; ++j) K(j, j) = act_d1(spec.activation, pass.Z[l][i * nl + j]);
-    for (Index m = l + 1; m <= L; ++m) {
-      const Index nin = lay.in(m), nout = lay.out(m);
-      ConstMapMat W(params + lay.weight_offset(m), nout, nin);
-      RowMat Kt = K.transpose();  // n_l x n_{m-1}
-      put(rt.Kt, rt.KC, rt.koff[m], Kt);
-      for (size_t t = 0; t < pc.slots.size(); ++t) {
-        ConstMapMat E(pc.E[t][m].data() + i * nout * nout, nout, nout);
-        RowMat Xi = Kt * (W.transpose() * E);  // (n_l x n_{m-1}) (n_{m-1} x n_m)
-        put(rt.Xi[t], rt.C, rt.xoff[m], Xi);
-      }
-      if (m < L) {
-        Eigen::VectorXd d(nout);
-        for (Index j = 0; j < nout; ++j) d[j] = act_d1(spec.activation, pass.Z[m][i * nout + j]);
-        RowMat next = d.asDiagonal() * (W * K);
-        K.swap(next);
+  parallel_ranges(N, threads, 16, [&](Index i0, Index i1, int) {
+    for (Index i = i0; i < i1; ++i) {
+      auto put = [&](std::vector<double>& dst, Index width, Index off, const RowMat& block) {
+        // block is n_l x w: row p goes to dst[(p * N + i) * width + off ...]
+        for (Index p = 0; p < nl; ++p)
+          std::copy(block.row(p).data(), block.row(p).data() + block.cols(), dst.data() + (p * N + i) * width + off);
+      };
+      for (size_t t = 0; t < pc.slots.size(); ++t)
+        put(rt.Xi[t], rt.C, rt.xoff[l], ConstMapMat(pc.E[t][l].data() + i * nl * nl, nl, nl));
+      if (l == L) continue;
+      // K = d a_{m-1} / d z_l, starting at m = l + 1 with K = D_l.
+      RowMat K = RowMat::Zero(nl, nl);
+      for (Index j = 0; j < nl; ++j) K(j, j) = act_d1(spec.activation, pass.Z[l][i * nl + j]);
+      for (Index m = l + 1; m <= L; ++m) {
+        const Index nin = lay.in(m), nout = lay.out(m);
+        ConstMapMat W(params + lay.weight_offset(m), nout, nin);
+        RowMat Kt = K.transpose();  // n_l x n_{m-1}
+        put(rt.Kt, rt.KC, rt.koff[m], Kt);
+        for (size_t t = 0; t < pc.slots.size(); ++t) {
+          ConstMapMat E(pc.E[t][m].data() + i * nout * nout, nout, nout);
+          RowMat Xi = Kt * (W.transpose() * E);  // (n_l x n_{m-1}) (n_{m-1} x n_m)
+          put(rt.Xi[t], rt.C, rt.xoff[m], Xi);
+        }
+        if (m < L) {
+          Eigen::VectorXd d(nout);
+          for (Index j = 0; j < nout; ++j) d[j] = act_d1(spec.activation, pass.Z[m][i * nout + j]);
+          RowMat next = d.asDiagonal() * (W * K);
+          K.swap(next);
+        }
       }
     }
-  }
+  });
   return rt;
 }
 
@@ -188,8 +188,8 @@ struct SlabContext {
   bool zero_xi = false;      // the kinds' Xi is identically zero (R of a ReLU/linear network): K-term only
 };
 
-// Builds Y (N x nk*cc) for unit (l, p) and the given runs. Single-threaded on purpose: it is
-// memory-bound, and OpenMP threads spinning between GEMMs steal the cores OpenBLAS is using.
+// Builds Y (N x nk*cc) for unit (l, p) and the given runs, on the calling worker (units run in
+// parallel, each building its own Y and running its own single-threaded GEMM).
 void build_y(const SlabContext& c, Index l, Index p, const std::vector<Run>& runs, Index cc, double* Y) {
   const Index N = c.N, nl = c.lay->out(l), nk = static_cast<Index>(c.kinds->size());
   const Index ldY = nk * cc;
@@ -244,7 +244,7 @@ void write_slab(const double* slab, Index ldS, Index rows, Index unit_row0, Inde
   }
   // Mirror: run columns become rows. A tiled transpose (kTile x kTile) keeps both the slab reads
   // and the destination writes inside a few cache lines and pages.
-  constexpr Index kTile = 32;
+  constexpr Index kTile = budget::kTransposeTile;
   std::vector<std::pair<Index, Index>> cols;  // (parameter index, slab column)
   for (const Run& run : runs)
     if (run.mirror)
@@ -266,82 +266,79 @@ void write_slab(const double* slab, Index ldS, Index rows, Index unit_row0, Inde
   }
 }
 
-template <typename T>
-void symmetrize_unit(T* dest, Index ld, const std::vector<Index>& params) {
-  // Copies the upper triangle of the unit's own block onto the lower one, in kTile x kTile tiles so
-  // that the column-wise writes stay within a few cache lines (a plain double loop is strided).
-  constexpr size_t kTile = 32;
-  const size_t n = params.size();
-  for (size_t a0 = 0; a0 < n; a0 += kTile)
-    for (size_t b0 = a0; b0 < n; b0 += kTile)
-      for (size_t b = b0; b < std::min(n, b0 + kTile); ++b) {
-        T* row_b = dest + params[b] * ld;
-        for (size_t a = a0; a < std::min({n, a0 + kTile, b}); ++a) row_b[params[a]] = dest[params[a] * ld + params[b]];
-      }
+}  // namespace
+
+namespace {
+
+// Columns of one Y chunk. It depends on N only: not on the thread count nor on which other kinds
+// are requested, and each kind has its own GEMM over its section of Y, so a matrix's numbers are
+// bitwise the same whatever is assembled beside it and on however many threads.
+Index max_chunk_columns(Index N) {
+  return std::max<Index>(1, static_cast<Index>(budget::kSlabYBytes / (8.0 * double(N))));
 }
+
+// One worker's buffers, kept across its units (std::vector::resize zero-fills only when it grows).
+struct SlabWorkspace {
+  std::vector<double> Y, slab, Y_r, slab_r, gemm_r;
+};
 
 }  // namespace
 
-double assembly_workspace_bytes(const MlpSpec& spec, Index N, const std::vector<CurvatureKind>& kinds) {
+double assembly_workspace_bytes(const MlpSpec& spec, Index N, const std::vector<CurvatureKind>& kinds, int threads) {
   const ParamLayout lay(spec);
-  const Index L = spec.depth();
-  double units = 0, sq = 0, widest_xi = 0;
+  const Index L = spec.depth(), M = lay.size();
+  double units = 0, sq = 0, widest_xi = 0, rows = 0;
   Index nslots = 0;
   for (auto k : kinds) nslots += needs_xi(k) ? 1 : 0;
-  for (Index l = 1; l <= L; ++l) { units += lay.out(l) + lay.in(l); sq += double(lay.out(l)) * lay.out(l); }
+  for (Index l = 1; l <= L; ++l) {
+    units += lay.out(l) + lay.in(l);
+    sq += double(lay.out(l)) * lay.out(l);
+    rows = std::max(rows, double(lay.in(l) + 1));
+  }
   for (Index l = 1; l <= L; ++l) {
     double C = 0, KC = 0;
     for (Index m = l; m <= L; ++m) C += lay.out(m);
     for (Index m = l + 1; m <= L; ++m) KC += lay.in(m);
     widest_xi = std::max(widest_xi, double(lay.out(l)) * N * (nslots * C + KC));
   }
+  const double nk = double(kinds.size());
   const double pass = 3.0 * N * (units + spec.inputs());
   const double E = double(nslots) * N * sq;
-  const double y = std::min(kYBudgetBytes / 8.0, double(N) * kinds.size() * lay.size());
-  const double slab = double(spec.inputs() + 1) * kinds.size() * lay.size();
-  return 8.0 * (pass + E + widest_xi + y + slab);
+  const double cc = std::min<double>(double(M), double(max_chunk_columns(N)));
+  // per worker: Y (nk sections) + R's own Y, and their slabs
+  const double worker = double(N) * (nk + 1) * cc + rows * (nk + 3) * cc;
+  const double abar = double(N) * rows;
+  return 8.0 * (pass + E + widest_xi + abar + double(resolve_threads(threads)) * worker);
 }
 
 void assemble_curvature(const MlpSpec& spec, const double* params, const DataView& data,
-                        const CurvatureRequest& req_in, const std::vector<BlockSink>& sinks, const Control& control) {
+                        const CurvatureRequest& req, const std::vector<BlockSink>& sinks, const Control& control) {
   const ParamLayout lay(spec);
   const Index M = lay.size(), L = spec.depth(), N = data.N;
-  CurvatureRequest req = req_in;
-  if (req.row_end < 0) req.row_end = M;
-  if (req.col_end < 0) req.col_end = M;
-  require(!req.kinds.empty(), "at least one curvature kind must be requested");
-  require(sinks.size() == req.kinds.size(), "one output block per requested kind");
-  require(0 <= req.row_begin && req.row_begin < req.row_end && req.row_end <= M,
-          "rows must be a non-empty range inside [0, " + std::to_string(M) + ")");
-  require(0 <= req.col_begin && req.col_begin < req.col_end && req.col_end <= M,
-          "columns must be a non-empty range inside [0, " + std::to_string(M) + ")");
-  for (const auto& s : sinks)
-    require((s.f64 != nullptr) != (s.f32 != nullptr) && s.ld >= req.col_end - req.col_begin, "bad output block");
-  const bool symmetric = req.row_begin == 0 && req.row_end == M && req.col_begin == 0 && req.col_end == M;
+  const Rect rect = validate_request(req, sinks, M);
+  const int threads = resolve_threads(req.threads);
+  const bool symmetric = rect.full(M);
 
   control.report("forward/backward", 0.0);
   const Pass pass = run_pass(spec, params, data, true);
   control.check();
 
-  // Kinds that get their own GEMM. When G and R are both requested, H's slab is G's plus R's
-  // (the products are linear in Y), saving a third of the flops; H's own recursion runs when H is
-  // requested without them, which is how the tests check H = G + R across independent routes.
-  auto requested = [&](CurvatureKind k) { return std::find(req.kinds.begin(), req.kinds.end(), k) != req.kinds.end(); };
-  const bool fuse_h = requested(CurvatureKind::Hessian) && requested(CurvatureKind::GaussNewton) &&
-                      requested(CurvatureKind::Residual);
+  // Every requested kind gets its own section of the slab GEMM, H included: H is never formed as
+  // G + R here, so H = G + R stays a check of independent recursions.
   // ReLU and linear activations have no second derivative, so R's pre-activation curvature is
   // zero and R is only its cross-layer K-term (column layers m > l): R gets its own, narrower GEMM
   // and its within-layer blocks are written as zeros (for ReLU this removes most of R's flops).
+  auto requested = [&](CurvatureKind k) { return std::find(req.kinds.begin(), req.kinds.end(), k) != req.kinds.end(); };
   const bool flat_activation = spec.activation == Activation::Relu || spec.activation == Activation::Linear;
   const bool narrow_r = flat_activation && requested(CurvatureKind::Residual);
   std::vector<CurvatureKind> gemm_kinds;
   for (auto k : req.kinds)
-    if (!(fuse_h && k == CurvatureKind::Hessian) && !(narrow_r && k == CurvatureKind::Residual)) gemm_kinds.push_back(k);
+    if (!(narrow_r && k == CurvatureKind::Residual)) gemm_kinds.push_back(k);
   const std::vector<CurvatureKind> r_only{CurvatureKind::Residual};
   auto section_of = [&](CurvatureKind k) {
     return static_cast<Index>(std::find(gemm_kinds.begin(), gemm_kinds.end(), k) - gemm_kinds.begin());
   };
-  const PreactCurvature pc = preactivation_curvature(spec, lay, params, data, pass, gemm_kinds);
+  const PreactCurvature pc = preactivation_curvature(spec, lay, params, data, pass, gemm_kinds, threads);
   control.check();
   SlabContext ctx{&spec, &lay, &pass, &pc, nullptr, &gemm_kinds, {}, N};
   for (auto k : gemm_kinds) {
@@ -351,14 +348,16 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
   const Index nk = static_cast<Index>(gemm_kinds.size());
   SlabContext ctx_r{&spec, &lay, &pass, &pc, nullptr, &r_only, {-1}, N, true};
 
-  // Plan: for each unit (l, p), the runs of columns it is multiplied against.
+  // Plan: for each unit (l, p), the runs of columns it is multiplied against. Units write
+  // disjoint entries of the sinks (an entry belongs to the unit of its row or, mirrored, of its
+  // column, whichever layer comes first), so they run in parallel without locks.
   struct UnitPlan { Index l, p; std::vector<Run> runs; Index cols; };
   auto overlaps = [](Index a0, Index a1, Index b0, Index b1) { return a0 < b1 && b0 < a1; };
   auto plan_unit = [&](Index l, Index p) {
     UnitPlan u{l, p, {}, 0};
     const Index in = lay.in(l), out = lay.out(l), w0 = lay.weight_offset(l);
     if (symmetric) {
-      // Unit pairs (l, p) <= (m, r) only; the unit's own block is mirrored by symmetrize_unit.
+      // Unit pairs (l, p) <= (m, r) only; the unit's own block is mirrored after its slabs.
       append_runs(lay, l, w0 + p * in, w0 + (p + 1) * in, true, false, u.runs, u.cols);
       append_runs(lay, l, w0 + (p + 1) * in, w0 + out * in, true, true, u.runs, u.cols);
       if (lay.bias()) {
@@ -374,21 +373,19 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
       return overlaps(w0 + p * in, w0 + (p + 1) * in, r0, r1) || (b >= 0 && b >= r0 && b < r1);
     };
     // Rows of this unit in the requested rows: columns of layers >= l, written directly.
-    if (unit_in(req.row_begin, req.row_end))
-      append_runs(lay, l, req.col_begin, req.col_end, true, false, u.runs, u.cols);
+    if (unit_in(rect.rb, rect.re)) append_runs(lay, l, rect.cb, rect.ce, true, false, u.runs, u.cols);
     // Columns of this unit in the requested columns: rows of layers > l, written transposed.
-    if (l < L && unit_in(req.col_begin, req.col_end))
-      append_runs(lay, l + 1, req.row_begin, req.row_end, false, true, u.runs, u.cols);
+    if (l < L && unit_in(rect.cb, rect.ce)) append_runs(lay, l + 1, rect.rb, rect.re, false, true, u.runs, u.cols);
     return u;
   };
   double total_work = 0;
   for (Index l = 1; l <= L; ++l)
     for (Index p = 0; p < lay.out(l); ++p) total_work += double(lay.in(l) + 1) * plan_unit(l, p).cols;
+  Progress progress(control, "assembly", total_work);
 
-  const Index max_cc = std::max<Index>(1, static_cast<Index>(kYBudgetBytes / (8.0 * N * std::max<Index>(nk, 1))));
-  // Separate buffers per use: std::vector::resize zero-fills whenever a buffer grows again.
-  std::vector<double> Y, slab, Abar, fused, Y_r, slab_r, gemm_r;
-  double work_done = 0;
+  const Index max_cc = max_chunk_columns(N);
+  std::vector<SlabWorkspace> workspaces(static_cast<size_t>(threads));
+  std::vector<double> Abar;
   for (Index l = 1; l <= L; ++l) {
     const Index in = lay.in(l), out = lay.out(l), rows = in + (lay.bias() ? 1 : 0);
     std::vector<UnitPlan> plans;
@@ -397,12 +394,14 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
       if (!u.runs.empty()) plans.push_back(std::move(u));
     }
     if (plans.empty()) continue;
-    const RowLayerTerms rt = row_layer_terms(spec, lay, params, data, pass, pc, l);
+    const RowLayerTerms rt = row_layer_terms(spec, lay, params, data, pass, pc, l, threads);
     ctx.rt = &rt;
     ctx_r.rt = &rt;
     Abar.assign(N * rows, 1.0);
     for (Index i = 0; i < N; ++i) std::copy_n(pass.A[l - 1].data() + i * in, in, Abar.data() + i * rows);
-    for (const UnitPlan& u : plans) {
+    parallel_for(static_cast<Index>(plans.size()), threads, &control, [&](Index task, int worker) {
+      const UnitPlan& u = plans[static_cast<size_t>(task)];
+      SlabWorkspace& w = workspaces[static_cast<size_t>(worker)];
       // Split the runs into chunks whose Y fits the budget.
       size_t first = 0;
       while (first < u.runs.size()) {
@@ -417,12 +416,13 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
           first = j + 1;
         }
         if (nk > 0) {
-          Y.resize(N * nk * cc);
-          slab.resize(rows * nk * cc);
-          build_y(ctx, l, u.p, chunk, cc, Y.data());
-          // slab = (1/N) Abar^T Y: (rows x N)(N x nk*cc).
-          cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, nk * cc, N, 1.0 / double(N), Abar.data(), rows,
-                      Y.data(), nk * cc, 0.0, slab.data(), nk * cc);
+          w.Y.resize(N * nk * cc);
+          w.slab.resize(rows * nk * cc);
+          build_y(ctx, l, u.p, chunk, cc, w.Y.data());
+          // slab_t = (1/N) Abar^T Y_t: (rows x N)(N x cc), one GEMM per kind t (see max_chunk_columns).
+          for (Index t = 0; t < nk; ++t)
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, cc, N, 1.0 / double(N), Abar.data(), rows,
+                        w.Y.data() + t * cc, nk * cc, 0.0, w.slab.data() + t * cc, nk * cc);
         }
         if (narrow_r) {
           // R's slab is zero except where its K-term lives: weights of layers m > l, and for
@@ -444,57 +444,45 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
             later.push_back(r);
             target.push_back(run.col + (r.s0 - run.s0));
           }
-          slab_r.assign(rows * cc, 0.0);
+          w.slab_r.assign(rows * cc, 0.0);
           if (ccr > 0) {
-            Y_r.resize(N * ccr);
-            gemm_r.resize(rows * ccr);
-            build_y(ctx_r, l, u.p, later, ccr, Y_r.data());
+            w.Y_r.resize(N * ccr);
+            w.gemm_r.resize(rows * ccr);
+            build_y(ctx_r, l, u.p, later, ccr, w.Y_r.data());
             cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, ccr, N, 1.0 / double(N), Abar.data(), rows,
-                        Y_r.data(), ccr, 0.0, gemm_r.data(), ccr);
+                        w.Y_r.data(), ccr, 0.0, w.gemm_r.data(), ccr);
             for (size_t j = 0; j < later.size(); ++j)
               for (Index q = 0; q < rows; ++q)
-                std::copy_n(gemm_r.data() + q * ccr + later[j].col, later[j].length(), slab_r.data() + q * cc + target[j]);
+                std::copy_n(w.gemm_r.data() + q * ccr + later[j].col, later[j].length(),
+                            w.slab_r.data() + q * cc + target[j]);
           }
         }
-        // Where each requested kind's slab is: its section of the shared GEMM, R's own, or G + R.
-        auto source = [&](CurvatureKind k) -> std::pair<const double*, Index> {
-          if (narrow_r && k == CurvatureKind::Residual) return {slab_r.data(), cc};
-          return {slab.data() + section_of(k) * cc, nk * cc};
-        };
         const Index unit_row0 = lay.weight_offset(l) + u.p * in;
         const Index unit_bias = lay.bias() ? lay.bias_offset(l) + u.p : -1;
         for (size_t t = 0; t < req.kinds.size(); ++t) {
-          auto [src, ldS] = source(req.kinds[t]);
-          if (fuse_h && req.kinds[t] == CurvatureKind::Hessian) {
-            auto [g, ldg] = source(CurvatureKind::GaussNewton);
-            auto [r, ldr] = source(CurvatureKind::Residual);
-            fused.resize(rows * cc);
-            for (Index q = 0; q < rows; ++q)
-              for (Index j = 0; j < cc; ++j) fused[q * cc + j] = g[q * ldg + j] + r[q * ldr + j];
-            src = fused.data();
-            ldS = cc;
-          }
+          const bool own_r = narrow_r && req.kinds[t] == CurvatureKind::Residual;
+          const double* src = own_r ? w.slab_r.data() : w.slab.data() + section_of(req.kinds[t]) * cc;
+          const Index ldS = own_r ? cc : nk * cc;
           const BlockSink& s = sinks[t];
           if (s.f64)
-            write_slab(src, ldS, rows, unit_row0, unit_bias, in, chunk, s.f64, s.ld, req.row_begin, req.row_end,
-                       req.col_begin, req.col_end);
+            write_slab(src, ldS, rows, unit_row0, unit_bias, in, chunk, s.f64, s.ld, rect.rb, rect.re, rect.cb, rect.ce);
           else
-            write_slab(src, ldS, rows, unit_row0, unit_bias, in, chunk, s.f32, s.ld, req.row_begin, req.row_end,
-                       req.col_begin, req.col_end);
+            write_slab(src, ldS, rows, unit_row0, unit_bias, in, chunk, s.f32, s.ld, rect.rb, rect.re, rect.cb, rect.ce);
         }
-        work_done += double(in + 1) * cc;
-        control.report("assembly", std::min(1.0, work_done / total_work));
+        progress.add(double(in + 1) * cc);
       }
       if (symmetric) {
         std::vector<Index> own;
         for (Index q = 0; q < in; ++q) own.push_back(lay.weight_offset(l) + u.p * in + q);
         if (lay.bias()) own.push_back(lay.bias_offset(l) + u.p);
-        for (const BlockSink& s : sinks) {
-          if (s.f64) symmetrize_unit(s.f64, s.ld, own); else symmetrize_unit(s.f32, s.ld, own);
-        }
+        for (const BlockSink& s : sinks) mirror_indices(s, own.data(), static_cast<Index>(own.size()));
       }
-    }
+    });
   }
+  // A square on the diagonal that is not the whole matrix: rows of one layer were written from
+  // two units' slabs; make it exactly symmetric from its upper triangle.
+  if (rect.diagonal() && !symmetric)
+    for (const BlockSink& s : sinks) mirror_upper(s, rect.rows());
   control.report("assembly", 1.0);
 }
 

@@ -16,11 +16,16 @@
 // own curvature. So for a fixed unit u, the slab of rows of u is ONE matrix product
 //   slab_u = (1/N) Abar_{l-1}^T Y_u,   Abar_{l-1}: N x (n_{l-1}+1),   Y_u: N x (columns),
 // and the whole matrix costs as many flops as one (M x N)(N x M) product — half of it with symmetry
-// (only unit pairs u <= v are formed; the rest is mirrored). Several kinds share one GEMM per slab.
+// (only unit pairs u <= v are formed; the rest is mirrored). Several kinds share one build of Y
+// per slab, each kind with its own GEMM over its section, so a matrix's numbers do not depend on
+// what is assembled beside it; H is never formed as G + R, so H = G + R checks three recursions.
+// Units run in parallel (request.threads), each with its own Y and a single-threaded GEMM.
 //
 // Blocking: any rectangle of rows x columns (parameter index ranges, PyTorch order) can be
-// assembled on its own (a later distributed build gives each process its blocks). The full square
-// uses the symmetric path.
+// assembled on its own (a distributed build gives each process its blocks). A square on the
+// diagonal (row range = column range) comes out exactly symmetric; the full square uses the
+// symmetric path (unit pairs u <= v only). Requests are checked by validate_request
+// (curvature_plumbing.h), the same for every model form.
 //
 // Output: row-major blocks, element (row, col) at sink[(row - row_begin) * ld + (col - col_begin)],
 // in float64 or float32 (float32 rounds the float64 result once, at the end).
@@ -45,9 +50,13 @@ struct BlockSink {
 };
 
 struct CurvatureRequest {
-  std::vector<CurvatureKind> kinds;  // one sink per kind, same order
+  std::vector<CurvatureKind> kinds;  // one sink per kind, same order; non-empty, no repeats
   Index row_begin = 0, row_end = -1;  // [row_begin, row_end) in parameter order; -1 = M
   Index col_begin = 0, col_end = -1;
+  int threads = 0;  // threads of this job (0 = all cores); results do not depend on it (threads.h)
+  /// Sequential models only: every block by the R-operator route, none by the MLP-tail unit slabs
+  /// (sequential_curvature.h) — the independent route the tests compare the fast one with.
+  bool r_operator_only = false;
 };
 
 /// Assembles the requested blocks. `params` (M), `data` are read only. Polls `control` between
@@ -55,7 +64,8 @@ struct CurvatureRequest {
 void assemble_curvature(const MlpSpec& spec, const double* params, const DataView& data,
                         const CurvatureRequest& request, const std::vector<BlockSink>& sinks, const Control& control);
 
-/// Bytes of workspace (besides the output blocks) that assemble_curvature will allocate.
-double assembly_workspace_bytes(const MlpSpec& spec, Index N, const std::vector<CurvatureKind>& kinds);
+/// Bytes of workspace (besides the output blocks) that assemble_curvature will allocate with
+/// `threads` threads (0 = all cores).
+double assembly_workspace_bytes(const MlpSpec& spec, Index N, const std::vector<CurvatureKind>& kinds, int threads = 0);
 
 }  // namespace hl

@@ -1,5 +1,7 @@
 #include "eigen_process.h"
 
+#include "threads.h"
+
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -149,7 +151,7 @@ EigenResult solve_symmetric_stoppable(DenseMatrix& a, const EigenRequest& req, c
   const std::vector<std::string> args = {
       "--dtype", dtype_name(a.dtype()), "--n", std::to_string(n), "--column-major", a.column_major() ? "1" : "0",
       "--vectors", req.vectors ? "1" : "0", "--first", std::to_string(req.first), "--last", std::to_string(req.last),
-      "--driver", driver_arg(req.driver), "--threads", std::to_string(thread_count()),
+      "--driver", driver_arg(req.driver), "--threads", std::to_string(resolve_threads(req.threads)),
       "--matrix-fd", std::to_string(a.shared_fd()), "--reply-fd", std::to_string(reply.fd),
       "--vectors-fd", std::to_string(vectors ? vectors->shared_fd() : -1), "--parent", std::to_string(::getpid())};
   Child child;

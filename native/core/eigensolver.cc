@@ -4,6 +4,8 @@
 #include <cstring>
 #include <string>
 
+#include "threads.h"
+
 namespace hl {
 
 EigenDriver parse_driver(const std::string& name) {
@@ -182,6 +184,7 @@ EigenResult solve_symmetric(DenseMatrix& a, const EigenRequest& request, const C
   require(a.rows() == a.cols(), "the eigensolver needs a square matrix; received " + std::to_string(a.rows()) + " x " +
                                     std::to_string(a.cols()));
   require(a.rows() >= 1, "the matrix is empty");
+  BlasThreads blas(resolve_threads(request.threads), &control);  // LAPACK's parallelism is OpenBLAS's
   return a.dtype() == Dtype::F64 ? solve_typed<double>(a, a.f64(), request, control, vectors_into)
                                  : solve_typed<float>(a, a.f32(), request, control, vectors_into);
 }

@@ -38,6 +38,7 @@ struct EigenRequest {
   bool vectors = false;
   Index first = -1, last = -1;  // 0-based inclusive index range in ascending order; -1 = all
   EigenDriver driver = EigenDriver::Auto;
+  int threads = 0;  // OpenBLAS threads for this solve (0 = all cores); one threaded solve at a time (threads.h)
 };
 
 struct EigenResult {

@@ -5,12 +5,14 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "eigensolver.h"
 #include "errors.h"
+#include "threads.h"
 
 namespace hl {
 
@@ -186,12 +188,13 @@ struct SmallVectors {
 // the vectors of its `vectors` largest (-1: all; one LAPACK call when all are wanted, values + an
 // index range otherwise). Fills result.values with all M values — T's, with the M - r exact zeros
 // after its negatives — and the driver, the eigensolve time and each vector's position in values.
-SmallVectors solve_small(std::unique_ptr<DenseMatrix> T, Index M, Index vectors, const Control& control,
+SmallVectors solve_small(std::unique_ptr<DenseMatrix> T, Index M, Index vectors, int threads, const Control& control,
                          FactorResult& result) {
   const auto start = std::chrono::steady_clock::now();
   const Index r = T->rows();
   const Index want = vectors < 0 ? r : std::min(vectors, r);
   EigenRequest all;
+  all.threads = threads;
   all.vectors = want == r;
   EigenResult e = solve_symmetric(*T, all, control);
   result.driver = e.driver;
@@ -201,6 +204,7 @@ SmallVectors solve_small(std::unique_ptr<DenseMatrix> T, Index M, Index vectors,
     out.storage = std::move(e.vectors);
   } else if (want > 0) {
     EigenRequest top;
+    top.threads = threads;
     top.vectors = true;
     top.first = r - want;
     top.last = r - 1;
@@ -225,36 +229,42 @@ void gram_route(const SequentialNet& net, const ModelSpec& model, const double* 
                 const FactorRequest& req, const Control& control, FactorResult& result) {
   const bool gradients = req.kind == CurvatureKind::GradientCovariance;
   const Index M = net.param_count(), n = result.plan.basis_columns;
+  const int threads = resolve_threads(req.threads);
   const auto t0 = std::chrono::steady_clock::now();
   std::unique_ptr<DenseMatrix> F, K;
-  if (n <= M) {
-    // F (n x M, row-major) and its Gram F F^T (n x n, upper triangle of the row-major storage).
-    F = std::make_unique<DenseMatrix>(n, M, Dtype::F64);
-    double* f = F->f64();
-    for_each_factor_row(net, params, data, gradients, control, "factors",
-                        [&](Index t, const double* row) { std::copy(row, row + M, f + t * M); });
-    K = std::make_unique<DenseMatrix>(n, n, Dtype::F64);
-    control.report("gram", 0.0);
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, n, M, 1.0, f, M, 0.0, K->f64(), n);
-    if (req.vectors == 0) F.reset();
-  } else {
-    // More rows than parameters: accumulate F^T F (M x M) chunk by chunk instead.
-    K = std::make_unique<DenseMatrix>(M, M, Dtype::F64);
-    std::fill(K->f64(), K->f64() + M * M, 0.0);
-    std::vector<double> chunk;
-    Index rows = 0;
-    const Index cap = std::max<Index>(1, static_cast<Index>(kChunkBytes / (8.0 * M)));
-    auto flush = [&]() {
-      if (rows == 0) return;
-      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, M, rows, 1.0, chunk.data(), M, 1.0, K->f64(), M);
-      rows = 0;
-    };
-    chunk.resize(static_cast<size_t>(cap * M));
-    for_each_factor_row(net, params, data, gradients, control, "factors", [&](Index, const double* row) {
-      std::copy(row, row + M, chunk.data() + rows * M);
-      if (++rows == cap) flush();
-    });
-    flush();
+  {
+    // The factor rows' GEMMs and the Gram's syrk on OpenBLAS's threads; closed before the eigensolve,
+    // which opens its own scope (scopes never nest).
+    BlasThreads blas(threads, &control);
+    if (n <= M) {
+      // F (n x M, row-major) and its Gram F F^T (n x n, upper triangle of the row-major storage).
+      F = std::make_unique<DenseMatrix>(n, M, Dtype::F64);
+      double* f = F->f64();
+      for_each_factor_row(net, params, data, gradients, control, "factors",
+                          [&](Index t, const double* row) { std::copy(row, row + M, f + t * M); });
+      K = std::make_unique<DenseMatrix>(n, n, Dtype::F64);
+      control.report("gram", 0.0);
+      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, n, M, 1.0, f, M, 0.0, K->f64(), n);
+      if (req.vectors == 0) F.reset();
+    } else {
+      // More rows than parameters: accumulate F^T F (M x M) chunk by chunk instead.
+      K = std::make_unique<DenseMatrix>(M, M, Dtype::F64);
+      std::fill(K->f64(), K->f64() + M * M, 0.0);
+      std::vector<double> chunk;
+      Index rows = 0;
+      const Index cap = std::max<Index>(1, static_cast<Index>(kChunkBytes / (8.0 * M)));
+      auto flush = [&]() {
+        if (rows == 0) return;
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, M, rows, 1.0, chunk.data(), M, 1.0, K->f64(), M);
+        rows = 0;
+      };
+      chunk.resize(static_cast<size_t>(cap * M));
+      for_each_factor_row(net, params, data, gradients, control, "factors", [&](Index, const double* row) {
+        std::copy(row, row + M, chunk.data() + rows * M);
+        if (++rows == cap) flush();
+      });
+      flush();
+    }
   }
   // solve_symmetric keeps one triangle and restores the other from it: store K in full.
   const Index order = K->rows();
@@ -263,7 +273,7 @@ void gram_route(const SequentialNet& net, const ModelSpec& model, const double* 
     for (Index j = i + 1; j < order; ++j) k[j * order + i] = k[i * order + j];
   control.check();
   result.factor_seconds = seconds_since(t0);
-  const SmallVectors u = solve_small(std::move(K), M, req.vectors, control, result);
+  const SmallVectors u = solve_small(std::move(K), M, req.vectors, threads, control, result);
   const Index want = u.count;
   if (want == 0) return;
   const double* U = u.columns;
@@ -274,6 +284,7 @@ void gram_route(const SequentialNet& net, const ModelSpec& model, const double* 
     return;
   }
   // v = F^T u / ||F^T u||: F row-major n x M is F^T column-major M x n.
+  BlasThreads blas(threads, &control);
   cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, M, want, n, 1.0, F->f64(), M, U, order, 0.0, V, M);
   for (Index j = 0; j < want; ++j) {
     const double norm = cblas_dnrm2(M, V + j * M, 1);
@@ -282,9 +293,12 @@ void gram_route(const SequentialNet& net, const ModelSpec& model, const double* 
 }
 
 // Assembles rows x cols of `kind` (both ranges in parameter order) into a row-major sink.
+// assemble_curvature runs on `threads` itself (and holds the BLAS lock shared): never call it
+// inside a BlasThreads scope.
 void assemble_block(const ModelSpec& model, const double* params, const DataView& data, CurvatureKind kind, Range rows,
-                    Range cols, double* sink, Index ld, const Control& control) {
+                    Range cols, double* sink, Index ld, int threads, const Control& control) {
   CurvatureRequest req;
+  req.threads = threads;
   req.kinds = {kind};
   req.row_begin = rows.first;
   req.row_end = rows.second;
@@ -306,6 +320,7 @@ void subspace_route(const SequentialNet& net, const ModelSpec& model, const doub
   const Index Mb = b.second - b.first, Mo = M - Mb;
   const Index nr = hessian ? N * plan.loss_rank : 0;
   const Index p = plan.basis_columns, rb = std::min(Mb, p), r = plan.rank;
+  const int threads = resolve_threads(req.threads);
   const auto t0 = std::chrono::steady_clock::now();
   // Position of parameter j (outside b) among the o coordinates.
   auto o_index = [&](Index j) { return j < b.first ? j : j - Mb; };
@@ -315,6 +330,7 @@ void subspace_route(const SequentialNet& net, const ModelSpec& model, const doub
   double* Bd = B.f64();
   std::vector<double> Fo(static_cast<size_t>(nr * Mo));
   if (hessian) {
+    BlasThreads blas(threads, &control);  // the factor rows' GEMMs
     for_each_factor_row(net, params, data, false, control, "factors", [&](Index t, const double* row) {
       std::copy(row + b.first, row + b.second, Bd + t * Mb);
       for (const Range& rg : o)
@@ -330,7 +346,7 @@ void subspace_route(const SequentialNet& net, const ModelSpec& model, const doub
       for (const Range& rg : o) {
         const Index w = rg.second - rg.first;
         tmp.resize(static_cast<size_t>((r1 - r0) * w));
-        assemble_block(model, params, data, CurvatureKind::Residual, {r0, r1}, rg, tmp.data(), w, control);
+        assemble_block(model, params, data, CurvatureKind::Residual, {r0, r1}, rg, tmp.data(), w, threads, control);
         for (Index c = 0; c < w; ++c) {
           double* col = Bd + (nr + o_index(rg.first + c)) * Mb + (r0 - b.first);
           for (Index q = 0; q < r1 - r0; ++q) col[q] = tmp[static_cast<size_t>(q * w + c)];
@@ -345,9 +361,12 @@ void subspace_route(const SequentialNet& net, const ModelSpec& model, const doub
   std::fill(Td, Td + r * r, 0.0);
   for (const Range& ra : o)
     for (const Range& rc : o)
-      assemble_block(model, params, data, req.kind, ra, rc, Td + o_index(ra.first) * r + o_index(rc.first), r, control);
-  // Householder QR of B, panel by panel (reflectors stay in B's lower part, U in its upper part).
+      assemble_block(model, params, data, req.kind, ra, rc, Td + o_index(ra.first) * r + o_index(rc.first), r, threads,
+                     control);
+  // Householder QR of B, panel by panel (reflectors stay in B's lower part, U in its upper part),
+  // then T's BLAS-3 blocks: on OpenBLAS's threads, in one scope closed before the eigensolve.
   std::vector<double> tau(static_cast<size_t>(std::max<Index>(rb, 1)));
+  std::optional<BlasThreads> blas(std::in_place, threads, &control);
   for (Index j = 0; j < rb; j += kPanel) {
     control.check();
     const Index jb = std::min(kPanel, rb - j);
@@ -376,11 +395,12 @@ void subspace_route(const SequentialNet& net, const ModelSpec& model, const doub
     for (Index i = j + 1; i < rb; ++i) Tbb[i * r + j] = Tbb[j * r + i];
   for (Index j = 0; j < Mo; ++j)
     for (Index i = 0; i < rb; ++i) Td[(Mo + i) * r + j] = Tbo[j * r + i];
+  blas.reset();
   U = std::vector<double>();
   Fo = std::vector<double>();
   control.check();
   result.factor_seconds = seconds_since(t0);
-  const SmallVectors y = solve_small(std::move(T), M, req.vectors, control, result);
+  const SmallVectors y = solve_small(std::move(T), M, req.vectors, threads, control, result);
   const Index want = y.count;
   if (want == 0) return;
   // x = (y_o on the o coordinates, Q_B y_b on b's).
@@ -395,6 +415,7 @@ void subspace_route(const SequentialNet& net, const ModelSpec& model, const doub
     std::copy(y + Mo, y + r, W.data() + c * Mb);
   }
   if (rb > 0) {
+    BlasThreads scope(threads, &control);
     lapack_int info = LAPACKE_dormqr(LAPACK_COL_MAJOR, 'L', 'N', Mb, want, rb, Bd, Mb, tau.data(), W.data(), Mb);
     if (info != 0) fail(ErrorKind::Lapack, "dormqr failed (info = " + std::to_string(info) + ")");
   }

@@ -36,7 +36,9 @@
 // H: factor rows + rectangle assembly R_bo (~2 M_b M_o N) + QR (2 M_b p^2 - 2/3 p^3) + eig(r).
 // Memory: G: 8 N r_l M (F) + 8 (N r_l)^2; H: 8 (M_b p + min(M_b, p) p + r^2) — e.g. E3 at h = 70
 // (M = 55,660, N = 1000): B is 4.3 GB, T 0.9 GB. plan_factor predicts both (no allocation).
-// Threads: BLAS-3 and LAPACK on all threads; polls `control` between factor chunks and QR panels.
+// Threads: `threads` (0 = all cores) for the factor rows' GEMMs, the Gram/QR BLAS-3 and LAPACK (each
+// in a BlasThreads scope, threads.h), the rectangle assemblies and the small eigensolve; polls
+// `control` between factor chunks and QR panels.
 #pragma once
 
 #include <memory>
@@ -68,6 +70,7 @@ FactorPlan plan_factor(const ModelSpec& model, Index N, CurvatureKind kind);
 struct FactorRequest {
   CurvatureKind kind = CurvatureKind::Hessian;
   Index vectors = 0;  // eigenvectors of the k largest eigenvalues of the range part; -1 = all r
+  int threads = 0;    // 0 = all cores (threads.h)
 };
 
 struct FactorResult {

@@ -4,14 +4,15 @@
 #include <string>
 #include <vector>
 
+#include "curvature_plumbing.h"
 #include "errors.h"
+#include "threads.h"
 
 namespace hl {
 
 namespace {
 
-// Workspace above which the vectors are processed in chunks (one pass over the layers each).
-constexpr double kChunkBudgetBytes = 256.0 * 1024 * 1024;
+constexpr double kChunkBudgetBytes = budget::kProductChunkBytes;
 
 Index sum_of_widths(const MlpSpec& spec) {
   Index s = 0;
@@ -21,36 +22,6 @@ Index sum_of_widths(const MlpSpec& spec) {
 
 // Doubles per (vector, sample) row: R{z}, R{a} and R{delta} for every layer.
 Index doubles_per_row(const MlpSpec& spec) { return 3 * sum_of_widths(spec); }
-
-// The selected samples as their own contiguous dataset (a mini-batch is small: copying is cheap,
-// and every later step can then run GEMMs on contiguous rows).
-struct Batch {
-  std::vector<double> X;
-  std::vector<std::int32_t> y;
-  DataView view;
-};
-
-Batch gather(const MlpSpec& spec, const DataView& data, const ProductRequest& req) {
-  Batch b;
-  if (req.samples == nullptr) {
-    b.view = data;
-    return b;
-  }
-  require(req.sample_count >= 1, "samples must hold at least 1 index; received " + std::to_string(req.sample_count));
-  const Index n0 = spec.inputs();
-  b.X.resize(req.sample_count * n0);
-  b.y.resize(req.sample_count);
-  for (Index t = 0; t < req.sample_count; ++t) {
-    const Index i = req.samples[t];
-    if (i < 0 || i >= data.N)  // (message built only on failure: this runs once per sample per product)
-      fail(ErrorKind::InvalidArgument, "samples[" + std::to_string(t) + "] must be a sample index in [0, " +
-                                           std::to_string(data.N - 1) + "]; received " + std::to_string(i));
-    std::copy(data.X + i * n0, data.X + (i + 1) * n0, b.X.data() + t * n0);
-    b.y[t] = data.y[i];
-  }
-  b.view = {b.X.data(), b.y.data(), req.sample_count};
-  return b;
-}
 
 }  // namespace
 
@@ -67,10 +38,11 @@ void curvature_products(const MlpSpec& spec, const double* params, const DataVie
                         const double* V, Index k, double* out, const Control& control) {
   const ParamLayout lay(spec);
   const Index M = lay.size(), L = spec.depth(), K = spec.outputs();
-  require(k >= 1, "the number of vectors must be >= 1; received " + std::to_string(k));
-  require(V != nullptr && out != nullptr && (out + k * M <= V || V + k * M <= out), "out must not overlap V");
+  validate_products(req, V, k, out, M);
   const bool hessian = req.kind == ProductKind::Hessian;
-  const Batch batch = gather(spec, data, req);
+  const SampleBatch batch = gather_samples(data, spec.inputs(), req.samples, req.sample_count);
+  // The layer GEMMs are split by OpenBLAS's own threads (threads.h).
+  BlasThreads blas(resolve_threads(req.threads), &control);
   const DataView& d = batch.view;
   const Index B = d.N;
   const double inv_b = 1.0 / double(B);

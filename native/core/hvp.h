@@ -39,6 +39,7 @@ struct ProductRequest {
   ProductKind kind = ProductKind::Hessian;
   const std::int32_t* samples = nullptr;  // indices into the dataset; nullptr = all samples in order
   Index sample_count = 0;                 // number of indices in `samples` (ignored when samples == nullptr)
+  int threads = 0;                        // BLAS threads of this job (0 = all cores; threads.h)
 };
 
 /// out (k*M) = A V (k*M) for A = H or G of the mean loss over the requested samples.

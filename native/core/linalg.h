@@ -22,22 +22,4 @@ using Index = std::int64_t;
 static_assert(sizeof(lapack_int) == 8, "hessian-lab must be built against 64-bit-integer LAPACKE (LAPACK_ILP64)");
 static_assert(sizeof(blasint) == 8, "hessian-lab must be built against 64-bit-integer OpenBLAS (openblas64)");
 
-/// Number of threads the linear-algebra layers (OpenBLAS and our OpenMP loops) use. 0 = all cores.
-void set_thread_count(int threads);
-int thread_count();
-
-/// While alive, OpenBLAS runs single-threaded (each calling thread does its own BLAS work), for
-/// code that parallelises over independent blocks itself; restores the previous count after.
-/// OpenBLAS's thread count is process-wide: keep these scopes to work that owns the machine.
-class SingleThreadedBlas {
- public:
-  explicit SingleThreadedBlas(bool active = true);
-  ~SingleThreadedBlas();
-  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
-  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
-
- private:
-  int saved_ = 0;
-};
-
 }  // namespace hl

@@ -1,6 +1,7 @@
 #include "model.h"
 
 #include "sequential_curvature.h"
+#include "threads.h"
 
 namespace hl {
 
@@ -40,12 +41,14 @@ Evaluation evaluate(const ModelSpec& model, const double* params, const DataView
 
 void assemble_curvature(const ModelSpec& model, const double* params, const DataView& data,
                         const CurvatureRequest& request, const std::vector<BlockSink>& sinks, const Control& control) {
+  BlasThreads single(1, &control);  // its parallelism is its own: BLAS at 1 thread (threads.h)
   if (model.sequential) assemble_curvature(*model.sequential, params, data, request, sinks, control);
   else assemble_curvature(model.mlp, params, data, request, sinks, control);
 }
 
-double assembly_workspace_bytes(const ModelSpec& model, Index N, const std::vector<CurvatureKind>& kinds) {
-  return model.sequential ? assembly_workspace_bytes(*model.sequential, N, kinds) : assembly_workspace_bytes(model.mlp, N, kinds);
+double assembly_workspace_bytes(const ModelSpec& model, Index N, const std::vector<CurvatureKind>& kinds, int threads) {
+  return model.sequential ? assembly_workspace_bytes(*model.sequential, N, kinds, threads)
+                          : assembly_workspace_bytes(model.mlp, N, kinds, threads);
 }
 
 void curvature_products(const ModelSpec& model, const double* params, const DataView& data,

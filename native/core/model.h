@@ -37,7 +37,8 @@ Evaluation evaluate(const ModelSpec& model, const double* params, const DataView
 
 void assemble_curvature(const ModelSpec& model, const double* params, const DataView& data,
                         const CurvatureRequest& request, const std::vector<BlockSink>& sinks, const Control& control);
-double assembly_workspace_bytes(const ModelSpec& model, Index N, const std::vector<CurvatureKind>& kinds);
+/// Workspace (outputs excluded) of assemble_curvature with `threads` threads (0 = all cores).
+double assembly_workspace_bytes(const ModelSpec& model, Index N, const std::vector<CurvatureKind>& kinds, int threads = 0);
 
 void curvature_products(const ModelSpec& model, const double* params, const DataView& data,
                         const ProductRequest& request, const double* V, Index k, double* out, const Control& control);

@@ -1,25 +1,20 @@
 #include "sequential_curvature.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <exception>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <thread>
 
 #include "activation.h"
+#include "curvature_plumbing.h"
 #include "errors.h"
+#include "threads.h"
 
 namespace hl {
 
 namespace {
 
-// Tangent workspace of all threads together (the primal pass and the outputs are counted apart);
-// each thread gets an equal share, but at least kMinThreadBudgetBytes.
-constexpr double kTangentBudgetBytes = 512.0 * 1024 * 1024;
-constexpr double kMinThreadBudgetBytes = 64.0 * 1024 * 1024;
-constexpr Index kMaxBlock = 64;  // columns per block: enough rows for GEMM efficiency
+constexpr Index kMaxBlock = budget::kTangentBlock;
 
 using Layer = SequentialNet::Layer;
 
@@ -371,64 +366,88 @@ Index last_param_layer(const SequentialNet& net) {
 Index layer_end(const Layer& L) { return L.bias_offset + L.bias_size; }
 
 // Block and chunk sizes for tangents starting at layer q: B directions x S samples per run.
-double thread_budget(int threads) { return std::max(kMinThreadBudgetBytes, kTangentBudgetBytes / double(threads)); }
-
 void block_shape(const SequentialNet& net, Index q, Index columns, Index N, double budget, Index& B, Index& S) {
   const double rows = std::max(1.0, std::floor(budget / (8.0 * doubles_per_row(net, q))));
   B = std::max<Index>(1, std::min<Index>({kMaxBlock, columns, static_cast<Index>(rows)}));
   S = std::max<Index>(1, std::min<Index>(N, static_cast<Index>(rows / double(B))));
 }
 
-// Copies the upper triangle of an n x n row-major matrix onto its lower triangle, in tiles
-// (a tile's reads and its transposed writes both stay in cache).
-template <typename T>
-void mirror_upper(T* m, Index ld, Index n) {
-  constexpr Index kTile = 64;
-  for (Index i0 = 0; i0 < n; i0 += kTile)
-    for (Index j0 = 0; j0 <= i0; j0 += kTile) {
-      const Index i1 = std::min(n, i0 + kTile), j1 = std::min(n, j0 + kTile);
-      for (Index i = i0; i < i1; ++i)
-        for (Index j = j0; j < std::min(j1, i); ++j) m[i * ld + j] = m[j * ld + i];
-    }
-}
-
-void write_value(const BlockSink& s, Index r, Index c, double v) {
-  if (s.f64) s.f64[r * s.ld + c] = v;
-  else s.f32[r * s.ld + c] = static_cast<float>(v);
-}
-
-void gradient_covariance(const SequentialNet& net, const SeqPass& pass, Index rb, Index re, Index cb, Index ce,
-                         const BlockSink& sink, const Control& control) {
+void gradient_covariance(const SequentialNet& net, const SeqPass& pass, const Rect& rect, const BlockSink& sink,
+                         int threads, const Control& control) {
   const Index N = pass.rows, M = net.param_count();
   control.report("gradient covariance", 0.0);
   const std::vector<double> G = seq_per_sample_gradients(net, pass);
   control.check();
   const double scale = 1.0 / double(N);
-  const Index nc = ce - cb;
-  std::vector<double> tmp;
-  constexpr Index kRows = 256;
-  for (Index r0 = rb; r0 < re; r0 += kRows) {
-    const Index nr = std::min(kRows, re - r0);
-    double* out = sink.f64 ? sink.f64 + (r0 - rb) * sink.ld : nullptr;
+  const Index nc = rect.cols(), kRows = budget::kCovarianceRows;
+  std::vector<std::vector<double>> tmp(static_cast<size_t>(threads));
+  Progress progress(control, "gradient covariance", double(rect.rows()));
+  // Row blocks are independent single-threaded GEMMs: C[rows, cols] = (1/N) G[:, rows]^T G[:, cols]
+  parallel_for((rect.rows() + kRows - 1) / kRows, threads, &control, [&](Index task, int worker) {
+    const Index r0 = rect.rb + task * kRows, nr = std::min(kRows, rect.re - r0);
+    double* out = sink.f64 ? sink.f64 + (r0 - rect.rb) * sink.ld : nullptr;
     Index ld = sink.ld;
+    std::vector<double>& t = tmp[static_cast<size_t>(worker)];
     if (!out) {
-      tmp.resize(size_t(nr * nc));
-      out = tmp.data();
+      t.resize(size_t(nr * nc));
+      out = t.data();
       ld = nc;
     }
-    // C[rows, cols] = (1/N) G[:, rows]^T G[:, cols]
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nr, nc, N, scale, G.data() + r0, M, G.data() + cb, M, 0.0, out, ld);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nr, nc, N, scale, G.data() + r0, M, G.data() + rect.cb, M, 0.0,
+                out, ld);
     if (!sink.f64)
       for (Index r = 0; r < nr; ++r)
-        for (Index c = 0; c < nc; ++c) sink.f32[(r0 - rb + r) * sink.ld + c] = static_cast<float>(tmp[size_t(r * nc + c)]);
-    control.check();
-    control.report("gradient covariance", double(r0 + nr - rb) / double(re - rb));
+        for (Index c = 0; c < nc; ++c) sink.f32[(r0 - rect.rb + r) * sink.ld + c] = static_cast<float>(t[size_t(r * nc + c)]);
+    progress.add(double(nr));
+  });
+}
+
+// The MLP tail of a sequential model: its trailing layers when they read linear, act, linear,
+// ..., linear with one activation kind between every pair (or none anywhere) and a bias on all
+// of them or none (the E4 convnet's flatten -> fc -> relu -> fc). Their parameters are the last
+// ones [t0, M), and the curvature restricted to them is exactly that of this MLP evaluated on
+// the tail's input activations (the earlier parameters held fixed), so the MLP's unit slabs
+// (curvature.h, ~1.5x one dgemm) assemble that block instead of the R-operator.
+struct MlpTail {
+  Index first = -1;  // layer index of the tail's first linear layer; -1: no tail
+  Index t0 = 0;      // its first parameter
+  MlpSpec spec;
+};
+
+MlpTail mlp_tail(const SequentialNet& net) {
+  MlpTail tail;
+  Index i = net.depth() - 1;
+  if (net.layer(i).spec.kind != LayerKind::Linear) return tail;
+  const bool bias = net.layer(i).spec.bias;
+  int gap_kind = -1;  // the activation between linear layers: -2 none, else its LayerKind
+  std::vector<Index> sizes{net.layer(i).out.size()};
+  Index first = i;
+  for (;;) {
+    sizes.push_back(net.layer(first).in.size());
+    Index j = first - 1;
+    int kind = -2;
+    if (j >= 0 && (net.layer(j).spec.kind == LayerKind::Relu || net.layer(j).spec.kind == LayerKind::Tanh ||
+                   net.layer(j).spec.kind == LayerKind::Sigmoid)) {
+      kind = static_cast<int>(net.layer(j).spec.kind);
+      --j;
+    }
+    if (j < 0 || net.layer(j).spec.kind != LayerKind::Linear || net.layer(j).spec.bias != bias) break;
+    if (gap_kind != -1 && kind != gap_kind) break;
+    gap_kind = kind;
+    first = j;
   }
+  tail.first = first;
+  tail.t0 = net.layer(first).weight_offset;
+  tail.spec.layers.assign(sizes.rbegin(), sizes.rend());
+  tail.spec.activation = gap_kind >= 0 ? activation_of(static_cast<LayerKind>(gap_kind)) : Activation::Linear;
+  tail.spec.loss = net.loss();
+  tail.spec.bias = bias;
+  return tail;
 }
 
 }  // namespace
 
-double assembly_workspace_bytes(const SequentialNet& net, Index N, const std::vector<CurvatureKind>& kinds) {
+double assembly_workspace_bytes(const SequentialNet& net, Index N, const std::vector<CurvatureKind>& kinds, int threads) {
   double per_sample = 0;
   for (Index i = 0; i <= net.depth(); ++i) per_sample += 2.0 * double(net.size(i));
   const double k = double(net.outputs());
@@ -438,126 +457,128 @@ double assembly_workspace_bytes(const SequentialNet& net, Index N, const std::ve
     if (kind == CurvatureKind::GradientCovariance) bytes += 8.0 * double(N) * double(net.param_count());
     else tangent = true;
   }
-  const int T = std::max(1, thread_count());
-  if (tangent) bytes += double(T) * (thread_budget(T) + 4.0 * 8.0 * double(kMaxBlock) * double(net.param_count()));
+  const int T = resolve_threads(threads);
+  if (tangent) bytes += double(T) * (budget::kTangentBytes + 4.0 * 8.0 * double(kMaxBlock) * double(net.param_count()));
+  const MlpTail tail = mlp_tail(net);
+  if (tangent && tail.first >= 0) bytes += assembly_workspace_bytes(tail.spec, N, kinds, threads);
   return bytes;
 }
 
 void assemble_curvature(const SequentialNet& net, const double* params, const DataView& data,
                         const CurvatureRequest& req, const std::vector<BlockSink>& sinks, const Control& control) {
   const Index M = net.param_count(), N = data.N;
-  const Index rb = req.row_begin, re = req.row_end < 0 ? M : req.row_end;
-  const Index cb = req.col_begin, ce = req.col_end < 0 ? M : req.col_end;
-  require(rb >= 0 && rb < re && re <= M, "rows must be a range in [0, " + std::to_string(M) + "]");
-  require(cb >= 0 && cb < ce && ce <= M, "columns must be a range in [0, " + std::to_string(M) + "]");
-  require(sinks.size() == req.kinds.size(), "one output per requested matrix");
+  const Rect rect = validate_request(req, sinks, M);
+  const int T = resolve_threads(req.threads);
+  const Index rb = rect.rb, re = rect.re, cb = rect.cb, ce = rect.ce;
+  const KindSlots ks = kind_slots(req.kinds);
   Kinds kinds;
-  int slot[3] = {-1, -1, -1};
-  int cov = -1;
-  for (size_t t = 0; t < req.kinds.size(); ++t) {
-    switch (req.kinds[t]) {
-      case CurvatureKind::Hessian: kinds.h = true; slot[0] = int(t); break;
-      case CurvatureKind::GaussNewton: kinds.g = true; slot[1] = int(t); break;
-      case CurvatureKind::Residual: kinds.r = true; slot[2] = int(t); break;
-      case CurvatureKind::GradientCovariance: cov = int(t); break;
-    }
-  }
-  const bool symmetric = rb == cb && re == ce;
+  kinds.h = ks.has(CurvatureKind::Hessian);
+  kinds.g = ks.has(CurvatureKind::GaussNewton);
+  kinds.r = ks.has(CurvatureKind::Residual);
+  const int slot[3] = {ks.of(CurvatureKind::Hessian), ks.of(CurvatureKind::GaussNewton), ks.of(CurvatureKind::Residual)};
+  const bool symmetric = rect.diagonal();
   control.report("assembly", 0.0);
   const Primal primal = primal_pass(net, params, data, nullptr, N, kinds.h || kinds.g, data.y);
   control.check();
-  if (cov >= 0) gradient_covariance(net, primal.pass, rb, re, cb, ce, sinks[size_t(cov)], control);
+  if (ks.has(CurvatureKind::GradientCovariance))
+    gradient_covariance(net, primal.pass, rect, sinks[size_t(ks.of(CurvatureKind::GradientCovariance))], T, control);
   if (!(kinds.h || kinds.g || kinds.r)) return;
 
-  // Column blocks: B columns of one layer q each, B x S (vector, sample) rows per run.
+  // The block of the MLP tail's own parameters (rows and columns >= t0) by its unit slabs.
+  const MlpTail tail = req.r_operator_only ? MlpTail{} : mlp_tail(net);
+  const Index t0 = tail.first >= 0 ? tail.t0 : M;
+  if (t0 < M && re > t0 && ce > t0) {
+    CurvatureRequest sub;
+    std::vector<BlockSink> sub_sinks;
+    const Index r0 = std::max(rb, t0), c0 = std::max(cb, t0);
+    for (size_t t = 0; t < req.kinds.size(); ++t) {
+      if (req.kinds[t] == CurvatureKind::GradientCovariance) continue;  // done above, whole rectangle
+      sub.kinds.push_back(req.kinds[t]);
+      sub_sinks.push_back(sub_sink(sinks[t], r0 - rb, c0 - cb));
+    }
+    sub.row_begin = r0 - t0;
+    sub.row_end = re - t0;
+    sub.col_begin = c0 - t0;
+    sub.col_end = ce - t0;
+    sub.threads = T;
+    const DataView tail_data{primal.pass.a[size_t(tail.first)].data(), data.y, N};
+    Control quiet = control;
+    quiet.progress = nullptr;
+    control.report("assembly", 0.0);
+    assemble_curvature(tail.spec, params + t0, tail_data, sub, sub_sinks, quiet);
+  }
+
+  // Column blocks: B columns of one layer q each, B x S (vector, sample) rows per run. The shape
+  // comes from the per-worker budget alone, so the numbers do not depend on the thread count.
   struct Block { Index c0, B, S, q; };
   std::vector<Block> blocks;
-  const int T = std::max(1, thread_count());
   for (Index c0 = cb; c0 < ce;) {
     const Index q = net.layer_of(c0);
     Index B = 0, S = 0;
-    block_shape(net, q, std::min(ce, layer_end(net.layer(q))) - c0, N, thread_budget(T), B, S);
-    blocks.push_back({c0, B, S, q});
+    block_shape(net, q, std::min(ce, layer_end(net.layer(q))) - c0, N, budget::kTangentBytes, B, S);
+    if (!(symmetric && c0 >= t0)) blocks.push_back({c0, B, S, q});  // (a tail column's rows are all the tail's)
     c0 += B;
   }
-  // Blocks are independent: each thread takes the next one with its own engine and accumulators,
-  // and BLAS runs single-threaded inside them (on few cores OpenBLAS's own threads would spin
-  // through the element-wise loops between GEMMs; on many, blocks scale where small GEMMs do not).
-  // Writes go to disjoint sink entries (a block's columns, or in the symmetric case its rows).
-  const int workers = static_cast<int>(std::min<size_t>(size_t(T), blocks.size()));
-  std::atomic<size_t> next{0};
-  std::atomic<bool> stop_all{false};
-  std::exception_ptr failure;
-  std::mutex mutex;  // guards failure, done and control.report
-  Index done = 0;
-  const double scale = 1.0 / double(N);
-  auto worker = [&]() {
-    try {
-      TangentEngine engine(net, params, primal);
-      std::vector<double> V, acc[3];
-      for (size_t b = next++; b < blocks.size() && !stop_all.load(); b = next++) {
-        const Index c0 = blocks[b].c0, B = blocks[b].B, S = blocks[b].S, q = blocks[b].q;
-        const Index row0 = symmetric ? c0 : rb, row1 = re, nrows = row1 - row0;
-        const Index stop = symmetric ? q : std::min(q, net.layer_of(rb));
-        const bool needs_v = stop < q;  // the dW^T delta term below the block's layer
-        if (needs_v) {
-          V.assign(size_t(B * M), 0.0);
-          for (Index j = 0; j < B; ++j) V[size_t(j * M + c0 + j)] = 1.0;
-        }
-        for (int s = 0; s < 3; ++s)
-          if (slot[s] >= 0) acc[s].assign(size_t(B * nrows), 0.0);
-        for (Index n0 = 0; n0 < N; n0 += S) {
-          control.check();
-          engine.run(needs_v ? V.data() : nullptr, c0, B, q, q, n0, std::min(S, N - n0), stop, row0, row1, kinds,
-                     acc[0].data(), acc[1].data(), acc[2].data());
-        }
-        for (int s = 0; s < 3; ++s) {
-          if (slot[s] < 0) continue;
-          const BlockSink& sink = sinks[size_t(slot[s])];
-          const double* a = acc[s].data();
-          if (symmetric) {
-            // Row c of the upper triangle is column c of the block, contiguous: one streaming
-            // copy. The lower triangle is mirrored once at the end (mirror_upper).
-            for (Index j = 0; j < B; ++j) {
-              const Index c = c0 + j;
-              const double* src = a + j * nrows + (c - row0);
-              const Index n = row1 - c, at = (c - rb) * sink.ld + (c - cb);
-              if (sink.f64)
-                for (Index t = 0; t < n; ++t) sink.f64[at + t] = src[t] * scale;
-              else
-                for (Index t = 0; t < n; ++t) sink.f32[at + t] = static_cast<float>(src[t] * scale);
-            }
-          } else {
-            // Rows outer, the block's columns inner: B consecutive entries of each sink row.
-            for (Index r = row0; r < row1; ++r)
-              for (Index j = 0; j < B; ++j) write_value(sink, r - rb, c0 + j - cb, a[j * nrows + (r - row0)] * scale);
-          }
-        }
-        std::lock_guard<std::mutex> lock(mutex);
-        done += B;
-        control.report("assembly", double(done) / double(ce - cb));
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (!failure) failure = std::current_exception();
-      stop_all = true;
-    }
+  // Blocks are independent: each worker takes the next one with its own engine and accumulators,
+  // BLAS single-threaded inside (threads.h). Writes go to disjoint sink entries (a block's
+  // columns, or in the symmetric case its rows).
+  struct WorkerState {
+    std::unique_ptr<TangentEngine> engine;
+    std::vector<double> V, acc[3];
   };
-  {
-    SingleThreadedBlas scope(workers > 1);
-    std::vector<std::thread> pool;
-    for (int t = 1; t < workers; ++t) pool.emplace_back(worker);
-    worker();
-    for (auto& t : pool) t.join();
-  }
-  if (failure) std::rethrow_exception(failure);
-  if (symmetric)
+  std::vector<WorkerState> states(static_cast<size_t>(T));
+  Progress progress(control, "assembly", double(ce - cb));
+  const double scale = 1.0 / double(N);
+  parallel_for(static_cast<Index>(blocks.size()), T, &control, [&](Index b, int worker) {
+    WorkerState& st = states[static_cast<size_t>(worker)];
+    if (!st.engine) st.engine = std::make_unique<TangentEngine>(net, params, primal);
+    const Index c0 = blocks[size_t(b)].c0, B = blocks[size_t(b)].B, S = blocks[size_t(b)].S, q = blocks[size_t(b)].q;
+    // Columns of the tail need only the rows before it (the tail's own block is done).
+    const Index row0 = symmetric ? c0 : rb, row1 = c0 >= t0 ? std::min(re, t0) : re, nrows = row1 - row0;
+    if (nrows <= 0) {
+      progress.add(double(B));
+      return;
+    }
+    const Index stop = symmetric ? q : std::min(q, net.layer_of(rb));
+    const bool needs_v = stop < q;  // the dW^T delta term below the block's layer
+    if (needs_v) {
+      st.V.assign(size_t(B * M), 0.0);
+      for (Index j = 0; j < B; ++j) st.V[size_t(j * M + c0 + j)] = 1.0;
+    }
+    for (int s = 0; s < 3; ++s)
+      if (slot[s] >= 0) st.acc[s].assign(size_t(B * nrows), 0.0);
+    for (Index n0 = 0; n0 < N; n0 += S) {
+      control.check();
+      st.engine->run(needs_v ? st.V.data() : nullptr, c0, B, q, q, n0, std::min(S, N - n0), stop, row0, row1, kinds,
+                     st.acc[0].data(), st.acc[1].data(), st.acc[2].data());
+    }
     for (int s = 0; s < 3; ++s) {
       if (slot[s] < 0) continue;
       const BlockSink& sink = sinks[size_t(slot[s])];
-      if (sink.f64) mirror_upper(sink.f64, sink.ld, re - rb);
-      else mirror_upper(sink.f32, sink.ld, re - rb);
+      const double* a = st.acc[s].data();
+      if (symmetric) {
+        // Row c of the upper triangle is column c of the block, contiguous: one streaming
+        // copy. The lower triangle is mirrored once at the end (mirror_upper).
+        for (Index j = 0; j < B; ++j) {
+          const Index c = c0 + j;
+          const double* src = a + j * nrows + (c - row0);
+          const Index n = row1 - c, at = (c - rb) * sink.ld + (c - cb);
+          if (sink.f64)
+            for (Index t = 0; t < n; ++t) sink.f64[at + t] = src[t] * scale;
+          else
+            for (Index t = 0; t < n; ++t) sink.f32[at + t] = static_cast<float>(src[t] * scale);
+        }
+      } else {
+        // Rows outer, the block's columns inner: B consecutive entries of each sink row.
+        for (Index r = row0; r < row1; ++r)
+          for (Index j = 0; j < B; ++j) put(sink, r - rb, c0 + j - cb, a[j * nrows + (r - row0)] * scale);
+      }
     }
+    progress.add(double(B));
+  });
+  if (symmetric)
+    for (int s = 0; s < 3; ++s)
+      if (slot[s] >= 0) mirror_upper(sinks[size_t(slot[s])], re - rb);
 }
 
 double products_workspace_bytes(const SequentialNet& net, Index B, Index k) {
@@ -565,26 +586,20 @@ double products_workspace_bytes(const SequentialNet& net, Index B, Index k) {
   for (Index i = 0; i <= net.depth(); ++i) per_sample += 2.0 * double(net.size(i));
   const double K = double(net.outputs());
   const double block = double(std::min<Index>(k, kMaxBlock));
-  return 8.0 * double(B) * (per_sample + K * K) + kTangentBudgetBytes / 2 + 8.0 * block * double(net.param_count());
+  return 8.0 * double(B) * (per_sample + K * K + double(net.inputs())) + budget::kProductChunkBytes +
+         8.0 * block * double(net.param_count());
 }
 
 void curvature_products(const SequentialNet& net, const double* params, const DataView& data,
                         const ProductRequest& req, const double* V, Index k, double* out, const Control& control) {
   const Index M = net.param_count();
-  require(k >= 1, "the number of vectors must be >= 1; received " + std::to_string(k));
-  require(V != nullptr && out != nullptr && (out + k * M <= V || V + k * M <= out), "out must not overlap V");
-  const std::int32_t* rows = req.samples;
-  Index count = data.N;
-  if (rows) {
-    require(req.sample_count >= 1, "samples must hold at least 1 index; received " + std::to_string(req.sample_count));
-    count = req.sample_count;
-    for (Index t = 0; t < count; ++t)
-      if (rows[t] < 0 || rows[t] >= data.N)
-        fail(ErrorKind::InvalidArgument, "samples[" + std::to_string(t) + "] must be a sample index in [0, " +
-                                             std::to_string(data.N - 1) + "]; received " + std::to_string(rows[t]));
-  }
+  validate_products(req, V, k, out, M);
+  const SampleBatch batch = gather_samples(data, net.inputs(), req.samples, req.sample_count);
+  const Index count = batch.view.N;
+  // One pass over the vectors: its GEMMs are split by OpenBLAS's own threads (threads.h).
+  BlasThreads blas(resolve_threads(req.threads), &control);
   control.report("products", 0.0);
-  const Primal primal = primal_pass(net, params, data, rows, count, true, data.y);
+  const Primal primal = primal_pass(net, params, batch.view, nullptr, count, true, batch.view.y);
   control.check();
   TangentEngine engine(net, params, primal);
   const Index first = first_param_layer(net), last = last_param_layer(net);
@@ -595,7 +610,7 @@ void curvature_products(const SequentialNet& net, const double* params, const Da
   std::vector<double> acc;
   for (Index v0 = 0; v0 < k;) {
     Index B = 0, S = 0;
-    block_shape(net, first, k - v0, count, kTangentBudgetBytes / 2, B, S);
+    block_shape(net, first, k - v0, count, budget::kProductChunkBytes, B, S);
     acc.assign(size_t(B * M), 0.0);
     for (Index n0 = 0; n0 < count; n0 += S) {
       control.check();

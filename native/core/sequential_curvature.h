@@ -22,8 +22,8 @@
 // from q on, times B, plus element-wise passes over the tangents; for S18's E4 convnet
 // (M = 31,770, N = 1000) H takes several times one (M x N)(N x M) GEMM (bench/convnet.js). The
 // MLP path (curvature.h) is faster for MLPs and stays theirs. Workspace: the primal pass of the
-// N samples plus 512 MB of tangents shared by the threads, at least 64 MB each
-// (assembly_workspace_bytes).
+// N samples plus budget::kTangentBytes of tangents per thread (curvature_plumbing.h;
+// assembly_workspace_bytes). Requests are checked by validate_request, as for MLPs.
 // Blocking: any rectangle of rows x columns (parameter order) can be assembled alone; a square
 // on the diagonal uses the symmetric path (exactly symmetric output). Output as in curvature.h.
 #pragma once
@@ -40,7 +40,7 @@ namespace hl {
 void assemble_curvature(const SequentialNet& net, const double* params, const DataView& data,
                         const CurvatureRequest& request, const std::vector<BlockSink>& sinks, const Control& control);
 
-double assembly_workspace_bytes(const SequentialNet& net, Index N, const std::vector<CurvatureKind>& kinds);
+double assembly_workspace_bytes(const SequentialNet& net, Index N, const std::vector<CurvatureKind>& kinds, int threads = 0);
 
 /// out (k*M) = A V for A = H or G of the mean loss over the requested samples (hvp.h's contract).
 void curvature_products(const SequentialNet& net, const double* params, const DataView& data,

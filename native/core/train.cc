@@ -3,20 +3,20 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <exception>
 #include <limits>
 #include <mutex>
 #include <sstream>
-#include <thread>
 
+#include "curvature_plumbing.h"
 #include "errors.h"
 #include "sequential_batch_pass.h"
+#include "threads.h"
 
 namespace hl {
 
 namespace {
 
-constexpr Index kMeasureRows = 4096;  // chunk size of full-dataset passes when no batch is larger
+constexpr Index kMeasureRows = budget::kMeasureRows;
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 Index workspace_rows(const std::vector<Phase>& phases, Index N, Index test_N) {
@@ -66,13 +66,17 @@ StopReason Trainer::run(TrainState& state, Index end_step, std::vector<Record>& 
     records.push_back(record(state.params.data(), step));
     return stop_on_norm && records.back().grad_norm <= options_.grad_norm_stop;
   };
-  if (start == 0 && take_record(0)) return StopReason::GradNorm;
+  if (start == 0) {
+    BlasThreads single(1, &control);
+    if (take_record(0)) return StopReason::GradNorm;
+  }
   const Index report_every = std::max<Index>(1, (end_step - start) / 200);
   double* w = state.params.data();
   double* v = state.velocity.data();
   const double* g = grad_.data();
   for (Index s = start; s < end_step; ++s) {
     control.check();
+    BlasThreads single(1, &control);  // BLAS at 1 thread for this step; a threaded scope may run between steps
     Index count = 0;
     const std::int32_t* rows = schedule_.rows(s, count);
     const double loss = pass_->loss_and_gradient(w, train_, rows, count, grad_.data());
@@ -145,53 +149,37 @@ std::vector<RunOutcome> train_many(const MlpSpec& spec, const DataView& train, c
   validate_phases(options.phases, train.N);
   const Index total = total_steps(options.phases);
   std::vector<RunOutcome> outcomes(static_cast<size_t>(runs));
-  std::atomic<Index> next{0}, done{0};
-  std::atomic<bool> stop{false};
-  std::exception_ptr failure;
-  std::mutex mutex;  // guards failure and control.report (not thread-safe)
+  std::atomic<Index> done{0};
+  std::mutex mutex;  // guards control.report (not thread-safe)
   Control quiet = control;
   quiet.progress = nullptr;
-
-  auto worker = [&]() {
+  require(threads >= 1 && threads <= kMaxThreads, "threads must be in [1, " + std::to_string(kMaxThreads) + "]");
+  parallel_for(runs, threads, &control, [&](Index r, int) {
+    TrainOptions mine = options;
+    mine.seed = options.seed + static_cast<std::uint64_t>(r);
+    Trainer trainer(ModelSpec{spec, nullptr}, train, test, mine, Gemm::Loops);
+    TrainState state;
+    state.params.assign(inits.begin() + r * M, inits.begin() + (r + 1) * M);
+    std::vector<Record> records;
+    RunOutcome& out = outcomes[static_cast<size_t>(r)];
     try {
-      for (Index r = next++; r < runs && !stop.load(); r = next++) {
-        TrainOptions mine = options;
-        mine.seed = options.seed + static_cast<std::uint64_t>(r);
-        Trainer trainer(ModelSpec{spec, nullptr}, train, test, mine, Gemm::Loops);
-        TrainState state;
-        state.params.assign(inits.begin() + r * M, inits.begin() + (r + 1) * M);
-        std::vector<Record> records;
-        RunOutcome& out = outcomes[static_cast<size_t>(r)];
-        try {
-          const StopReason why = trainer.run(state, total, records, quiet);
-          out.status = why == StopReason::GradNorm ? RunOutcome::GradNorm : RunOutcome::Steps;
-          out.steps = state.step;
-          out.last = records.back();
-        } catch (const Error& e) {
-          if (e.kind() != ErrorKind::Numerical) throw;
-          out.status = RunOutcome::Diverged;
-          out.steps = state.step + 1;
-          out.last.step = state.step;
-          out.last.train_loss = out.last.train_accuracy = out.last.grad_norm = kNaN;
-          out.last.test_loss = out.last.test_accuracy = kNaN;
-        }
-        std::copy(state.params.begin(), state.params.end(), inits.begin() + r * M);
-        const Index finished = ++done;
-        std::lock_guard<std::mutex> lock(mutex);
-        control.report("training runs", static_cast<double>(finished) / static_cast<double>(runs));
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (!failure) failure = std::current_exception();
-      stop = true;
+      const StopReason why = trainer.run(state, total, records, quiet);
+      out.status = why == StopReason::GradNorm ? RunOutcome::GradNorm : RunOutcome::Steps;
+      out.steps = state.step;
+      out.last = records.back();
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Numerical) throw;
+      out.status = RunOutcome::Diverged;
+      out.steps = state.step + 1;
+      out.last.step = state.step;
+      out.last.train_loss = out.last.train_accuracy = out.last.grad_norm = kNaN;
+      out.last.test_loss = out.last.test_accuracy = kNaN;
     }
-  };
-  const int n = std::max(1, std::min<int>(threads, static_cast<int>(runs)));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < n; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
+    std::copy(state.params.begin(), state.params.end(), inits.begin() + r * M);
+    const Index finished = ++done;
+    std::lock_guard<std::mutex> lock(mutex);
+    control.report("training runs", static_cast<double>(finished) / static_cast<double>(runs));
+  });
   return outcomes;
 }
 

@@ -18,7 +18,7 @@
 
 #include "../core/eigen_process.h"
 #include "../core/eigensolver.h"
-#include "../core/linalg.h"
+#include "../core/threads.h"
 
 namespace {
 
@@ -45,11 +45,12 @@ int main(int argc, char** argv) {
   auto* values = reinterpret_cast<double*>(reply + 1);
   try {
     const hl::Dtype dtype = arg["--dtype"] == "float32" ? hl::Dtype::F32 : hl::Dtype::F64;
-    // OpenBLAS and OpenMP directly: this process does nothing else, so it owns their counts.
-    const int threads = static_cast<int>(std::max<long long>(1, num("--threads")));
-    openblas_set_num_threads(threads);
+    // The parent's thread count for this solve: solve_symmetric gives it to OpenBLAS (threads.h);
+    // OpenMP's count is set here, as this process does nothing else.
+    const int threads = static_cast<int>(std::clamp<long long>(num("--threads"), 1, hl::kMaxThreads));
     omp_set_num_threads(threads);
     hl::EigenRequest req;
+    req.threads = threads;
     req.vectors = num("--vectors") == 1;
     req.first = num("--first");
     req.last = num("--last");

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "../core/model.h"
+#include "../core/threads.h"
 #include "json.h"
 
 namespace hlmpi {
@@ -115,10 +116,14 @@ auto guarded(F&& f) -> decltype(f()) {
 
 struct Backend::Impl {
   hl::ModelSpec model;
+  int threads = 0;
 };
 
-Backend::Backend(const std::string& model_json) : impl_(new Impl) {
-  guarded([&] { impl_->model = model_from(parse_json(model_json, "model.json")); });
+Backend::Backend(const std::string& model_json, int threads) : impl_(new Impl) {
+  guarded([&] {
+    impl_->threads = hl::resolve_threads(threads);
+    impl_->model = model_from(parse_json(model_json, "model.json"));
+  });
 }
 Backend::~Backend() = default;
 
@@ -137,6 +142,7 @@ void Backend::assemble(const std::string& kind, const double* params, const doub
   guarded([&] {
     hl::CurvatureRequest request;
     request.kinds = {kind_of(kind)};
+    request.threads = impl_->threads;
     request.row_begin = r0;
     request.row_end = r1;
     request.col_begin = c0;
@@ -151,9 +157,7 @@ void Backend::assemble(const std::string& kind, const double* params, const doub
 }
 
 double Backend::workspace_bytes(const std::string& kind, std::int64_t N) const {
-  return guarded([&] { return hl::assembly_workspace_bytes(impl_->model, N, {kind_of(kind)}); });
+  return guarded([&] { return hl::assembly_workspace_bytes(impl_->model, N, {kind_of(kind)}, impl_->threads); });
 }
-
-void set_core_threads(int threads) { hl::set_thread_count(threads); }
 
 }  // namespace hlmpi

@@ -21,7 +21,9 @@ class HLMPI_EXPORT Backend {
  public:
   /// From the addon's raw model JSON: an MLP {layers, activation, loss, bias} or a sequential
   /// model {inputShape, layers: [{type, ...}], loss} (src/engine/model.ts toRawModel).
-  explicit Backend(const std::string& model_json);
+  /// `threads`: the core's threads for each assemble call (0 = all cores; it travels in the
+  /// request, core/threads.h). ScaLAPACK's own OpenBLAS copy reads OPENBLAS_NUM_THREADS instead.
+  explicit Backend(const std::string& model_json, int threads = 0);
   ~Backend();
   Backend(const Backend&) = delete;
   Backend& operator=(const Backend&) = delete;
@@ -48,9 +50,5 @@ class HLMPI_EXPORT Backend {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-/// Threads of the core's own OpenBLAS copy and OpenMP loops (ScaLAPACK's copy reads
-/// OPENBLAS_NUM_THREADS; this setter does not reach it).
-HLMPI_EXPORT void set_core_threads(int threads);
 
 }  // namespace hlmpi

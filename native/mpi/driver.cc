@@ -143,7 +143,7 @@ void bcast_string(std::string& s) {
 }
 
 int run_plan(const Args& args) {
-  const Backend backend(read_text(args.input + "/model.json"));
+  const Backend backend(read_text(args.input + "/model.json"), args.threads);
   const NpyArray X = read_npy(args.input + "/X.npy", true);
   const I64 N = X.shape.empty() ? 0 : X.shape[0];
   const int ranks = args.ranks > 0 ? args.ranks : 1;
@@ -167,7 +167,6 @@ int run(const Args& args) {
   MPI_Get_processor_name(host, &host_len);
   std::printf("@rank %d %d %s\n", rank, static_cast<int>(getpid()), host);
   std::fflush(stdout);
-  set_core_threads(args.threads);
 
   // Rank 0 reads and checks the inputs; the others get them by broadcast.
   std::string model_json, failure;
@@ -195,7 +194,7 @@ int run(const Args& args) {
   bcast(problem.params, MPI_DOUBLE);
   bcast(problem.X, MPI_DOUBLE);
   bcast(problem.y, MPI_INT32_T);
-  const Backend backend(model_json);
+  const Backend backend(model_json, args.threads);
   problem.backend = &backend;
   problem.N = static_cast<I64>(problem.y.size());
   const I64 M = backend.param_count();

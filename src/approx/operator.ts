@@ -12,6 +12,7 @@ import { withCancellation } from '../engine/abort';
 import { Matrix } from '../engine/matrix';
 import { ensureMemory } from '../engine/memory';
 import { ModelSpec, parameterCount, toRawModel } from '../engine/model';
+import { jobThreads } from '../engine/threads';
 import { Rng } from '../data/rng';
 import { binding, ProgressCallback } from '../native/binding';
 import { isFloat64Array, isInt32Array, rangeError, requireAllFinite, requireInteger, requireOneOf, throwIfAborted, typeError, orDefault } from '../util/errors';
@@ -104,7 +105,7 @@ export function curvatureOperator(model: ModelSpec, params: Float64Array, data: 
   ensureMemory('matrix-free curvature products', M, binding().productsWorkspaceBytes(raw, samples?.length ?? N, maxBlock), 'use a smaller block or mini-batch');
   return new CountingOperator(M, (block, k, signal) =>
     withCancellation(signal, (token) =>
-      binding().curvatureProducts(raw, params, data.X, data.y, { kind, ...(samples ? { samples } : {}) }, block, k, token, options.onProgress)));
+      binding().curvatureProducts(raw, params, data.X, data.y, { kind, threads: jobThreads(), ...(samples ? { samples } : {}) }, block, k, token, options.onProgress)));
 }
 
 /** A sorted random subset of `size` distinct sample indices out of N (a mini-batch), seeded. */

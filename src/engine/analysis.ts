@@ -1,20 +1,24 @@
 /**
  * One full analysis of a trained (or initial) network: loss, gradient norm, and for each
  * requested curvature matrix its full spectrum, trace and negative fraction, with timings.
- * Matrices are assembled and solved one at a time (peak memory: one M x M matrix plus the
- * eigensolver's workspace), so each assembly time is that matrix's own and H is formed by its own
- * recursion. Each matrix goes by the dense or the factor route (`route`, ./route.ts; auto by
- * default), and the analysis records which, the order r that was eigensolved, and why. The
+ * Each matrix goes by the dense or the factor route (`route`, ./route.ts; auto by default), and the
+ * analysis records which, the order r that was eigensolved, and why. The dense-route matrices are
+ * assembled in ONE shared pass (one forward/backward, shared slab builds) when all of them and the
+ * eigensolver's workspace fit in memory, else one at a time (peak: one M x M matrix plus the
+ * eigensolver's workspace); the numbers are bitwise the same either way (each matrix has its own
+ * GEMMs and H its own recursion, native/core/curvature.h), so H = G + R stays a check. The
  * `analyze` CLI and the `reproduce` experiments both call this.
  */
 import * as path from 'path';
 import { ProgressCallback } from '../native/binding';
 import { writeNpy } from '../io/npy';
-import { evaluate, LabelledData, MatrixName } from './curvature';
-import { curvatureSpectrum } from './curvatureSpectrum';
+import { binding } from '../native/binding';
+import { computeCurvature, curvatureMemoryBytes, evaluate, LabelledData, MatrixName } from './curvature';
+import { CurvatureSpectrum, curvatureSpectrum } from './curvatureSpectrum';
 import { distributedPlan, DistributedOptions, DistributedRankInfo, distributedSpectra } from './distributed';
 import { Dtype, Matrix } from './matrix';
-import { Route } from './route';
+import { availableMemoryBytes } from './memory';
+import { planRoute, Route, RoutePlan } from './route';
 import { ModelSpec, normalizeModel, parameterCount } from './model';
 import { EPSILON, summarizeSpectrum, SpectrumSummary, SpectrumSummaryOptions } from './spectrum';
 
@@ -39,7 +43,16 @@ export interface Analysis {
   gradient_norm: number;
   dtype: Dtype;
   matrices: Partial<Record<MatrixName, MatrixAnalysis>>;
-  timings: { assembly: Partial<Record<MatrixName, number>>; eigensolve: Partial<Record<MatrixName, number>>; total: number };
+  /**
+   * Seconds per stage. `assembly_pass` says how the dense-route matrices were assembled: 'shared'
+   * (one pass; each such matrix's assembly entry is then that pass's time) or 'separate' (each its own).
+   */
+  timings: {
+    assembly: Partial<Record<MatrixName, number>>;
+    eigensolve: Partial<Record<MatrixName, number>>;
+    total: number;
+    assembly_pass?: 'shared' | 'separate';
+  };
   /** Set when the spectra came from MPI ranks (options.distributed). */
   distributed?: { ranks: number; grid: [number, number]; block: number; perRank: DistributedRankInfo[] };
 }
@@ -61,6 +74,18 @@ export interface AnalysisOptions {
    * small for every rank to hold data run single-process, with a note through onNote.
    */
   distributed?: DistributedOptions;
+  /** 'auto' (default): one shared pass when everything fits in memory; or force 'shared' / 'separate'. */
+  assembly?: 'auto' | 'shared' | 'separate';
+  /** Threads of the native work (default: setThreads's value, else all cores). */
+  threads?: number;
+}
+
+/** Whether assembling all `names` together, then solving them one by one, fits in memory. */
+export function sharedPassFits(model: ModelSpec, N: number, names: MatrixName[], dtype: Dtype, threads?: number): boolean {
+  const M = parameterCount(normalizeModel(model));
+  const needed = curvatureMemoryBytes(model, N, names, dtype, undefined, undefined, threads) +
+    binding().eigenWorkspaceBytes(M, dtype, { vectors: false });
+  return needed <= 0.9 * availableMemoryBytes();
 }
 
 export async function analyzeNetwork(model: ModelSpec, params: Float64Array, data: LabelledData, options: AnalysisOptions = {}): Promise<Analysis> {
@@ -86,28 +111,55 @@ export async function analyzeNetwork(model: ModelSpec, params: Float64Array, dat
     matrices: {},
     timings: { assembly: {}, eigensolve: {}, total: 0 },
   };
-  for (const [i, name] of names.entries()) {
-    const report = (step: string, f: number) => options.onProgress?.(`${name}: ${step}`, (i + f) / names.length);
-    if (options.saveMatricesDir && options.route === 'factor') throw new RangeError("saving matrices needs them dense: drop route 'factor' or the matrices directory");
-    const spectrum = await curvatureSpectrum(spec, params, data, name, {
-      route: options.route ?? 'auto',
-      dtype,
-      signal: options.signal,
-      denseBecause: options.saveMatricesDir ? 'the matrices are saved (.npy), which needs them dense' : undefined,
-      onProgress: (stage, f) => report(stage, f),
-      ...(options.saveMatricesDir ? { keepMatrix: async (m: Matrix) => m.saveNpy(path.join(options.saveMatricesDir!, `${name}.npy`)) } : {}),
-    });
-    result.timings.assembly[name] = spectrum.seconds.build;
-    result.timings.eigensolve[name] = spectrum.seconds.eigensolve;
-    const summary = summarizeSpectrum(spectrum.values, { epsilon: EPSILON[dtype], ...options.summary });
-    result.matrices[name] = {
-      eigenvalues: spectrum.values, trace: summary.trace, negative_fraction: summary.negativeFraction, summary, driver: spectrum.driver,
-      route: spectrum.route, rank: spectrum.rank, reason: spectrum.reason,
-    };
-    if (options.saveMatricesDir) writeNpy(path.join(options.saveMatricesDir, `eigenvalues_${name}.npy`), spectrum.values, [spectrum.values.length]);
+  const mode = options.assembly ?? 'auto';
+  if (!['auto', 'shared', 'separate'].includes(mode)) throw new RangeError(`options.assembly must be auto | shared | separate; received ${String(mode)}`);
+  if (options.saveMatricesDir && options.route === 'factor') throw new RangeError("saving matrices needs them dense: drop route 'factor' or the matrices directory");
+  const denseBecause = options.saveMatricesDir ? 'the matrices are saved (.npy), which needs them dense' : undefined;
+  // Routes are planned before anything is allocated: the shared pass's matrices would otherwise
+  // change the memory the later plans see.
+  const plans = new Map<MatrixName, RoutePlan>(names.map((name) => [name, planRoute(spec, data.y.length, name, options.route ?? 'auto', { dtype, forceDense: denseBecause })]));
+  const dense = names.filter((name) => plans.get(name)!.route === 'dense');
+  const shared = dense.length > 1 && (mode === 'shared' || (mode === 'auto' && sharedPassFits(spec, data.y.length, dense, dtype, options.threads)));
+  result.timings.assembly_pass = shared ? 'shared' : 'separate';
+  const together = shared ? await computeCurvature(spec, params, data, {
+    matrices: dense,
+    dtype,
+    threads: options.threads,
+    signal: options.signal,
+    onProgress: (_stage, f) => options.onProgress?.(`${dense.join(', ')}: assembly`, (0.5 * f) / names.length),
+  }) : undefined;
+  try {
+    for (const [i, name] of names.entries()) {
+      const report = (step: string, f: number) => options.onProgress?.(`${name}: ${step}`, (i + f) / names.length);
+      const assembled = together?.matrices[name];
+      const spectrum = await curvatureSpectrum(spec, params, data, name, {
+        route: options.route ?? 'auto',
+        dtype,
+        threads: options.threads,
+        signal: options.signal,
+        denseBecause,
+        ...(assembled ? { assembled: { matrix: assembled, seconds: together!.seconds, plan: plans.get(name)! } } : {}),
+        onProgress: (stage, f) => report(stage, f),
+        ...(options.saveMatricesDir ? { keepMatrix: async (m: Matrix) => m.saveNpy(path.join(options.saveMatricesDir!, `${name}.npy`)) } : {}),
+      });
+      record(result, name, spectrum, dtype, options);
+    }
+  } finally {
+    for (const m of Object.values(together?.matrices ?? {})) m!.dispose();
   }
   result.timings.total = Number(process.hrtime.bigint() - start) / 1e9;
   return result;
+}
+
+function record(result: Analysis, name: MatrixName, spectrum: CurvatureSpectrum, dtype: Dtype, options: AnalysisOptions): void {
+  result.timings.assembly[name] = spectrum.seconds.build;
+  result.timings.eigensolve[name] = spectrum.seconds.eigensolve;
+  const summary = summarizeSpectrum(spectrum.values, { epsilon: EPSILON[dtype], ...options.summary });
+  result.matrices[name] = {
+    eigenvalues: spectrum.values, trace: summary.trace, negative_fraction: summary.negativeFraction, summary, driver: spectrum.driver,
+    route: spectrum.route, rank: spectrum.rank, reason: spectrum.reason,
+  };
+  if (options.saveMatricesDir) writeNpy(path.join(options.saveMatricesDir, `eigenvalues_${name}.npy`), spectrum.values, [spectrum.values.length]);
 }
 
 async function analyzeDistributed(spec: ModelSpec, params: Float64Array, data: LabelledData, names: MatrixName[], options: AnalysisOptions,

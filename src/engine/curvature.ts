@@ -8,6 +8,7 @@ import { firstNonFinite, isFloat64Array, isInt32Array, rangeError, requireIntege
 import { withCancellation } from './abort';
 import { Dtype, Matrix } from './matrix';
 import { ensureMemory } from './memory';
+import { jobThreads, setThreads } from './threads';
 import { classCount, inputSize, isSequential, ModelSpec, NormalizedModel, normalizeModel, parameterCount, toRawModel } from './model';
 
 export const MATRIX_NAMES = ['hessian', 'ggn', 'residual', 'gradient_covariance'] as const;
@@ -38,7 +39,7 @@ export interface CurvatureOptions {
   /** Only rows [begin, end) x columns [begin, end) of each matrix (parameter order). */
   rows?: [number, number];
   cols?: [number, number];
-  /** Threads for OpenBLAS and the native loops (default: all cores). */
+  /** Threads of this job (default: setThreads's value, else all cores); results do not depend on it. */
   threads?: number;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
@@ -77,12 +78,6 @@ export function validateModelInputs(model: ModelSpec, params: Float64Array, data
   return spec;
 }
 
-function applyThreads(threads: number | undefined): void {
-  if (threads === undefined) return;
-  requireInteger('threads', threads, 1, 4096);
-  binding().setThreads(threads);
-}
-
 /** Loss, gradient and (optionally) per-sample gradients. O(M N): synchronous. */
 export function evaluate(model: ModelSpec, params: Float64Array, data: LabelledData, options?: { perSample?: boolean }): Evaluation {
   const spec = validateModelInputs(model, params, data);
@@ -99,12 +94,12 @@ export function evaluate(model: ModelSpec, params: Float64Array, data: LabelledD
 }
 
 /** Bytes that assembling these matrices will allocate (outputs + workspace). */
-export function curvatureMemoryBytes(model: ModelSpec, N: number, matrices: MatrixName[], dtype: Dtype, rows?: [number, number], cols?: [number, number]): number {
+export function curvatureMemoryBytes(model: ModelSpec, N: number, matrices: MatrixName[], dtype: Dtype, rows?: [number, number], cols?: [number, number], threads?: number): number {
   const spec = normalizeModel(model);
   const M = parameterCount(spec);
   const r = rows ? rows[1] - rows[0] : M, c = cols ? cols[1] - cols[0] : M;
   const out = matrices.length * r * c * (dtype === 'float32' ? 4 : 8);
-  return out + binding().assemblyWorkspaceBytes(toRawModel(spec), N, matrices as RawKind[]);
+  return out + binding().assemblyWorkspaceBytes(toRawModel(spec), N, matrices as RawKind[], jobThreads(threads));
 }
 
 function checkRange(name: string, range: [number, number] | undefined, M: number): void {
@@ -130,14 +125,15 @@ export async function computeCurvature(model: ModelSpec, params: Float64Array, d
   const M = parameterCount(spec);
   checkRange('options.rows', options.rows, M);
   checkRange('options.cols', options.cols, M);
-  applyThreads(options.threads);
-  const needed = curvatureMemoryBytes(spec, data.y.length, matrices, dtype, options.rows, options.cols);
+  const threads = jobThreads(options.threads);
+  const needed = curvatureMemoryBytes(spec, data.y.length, matrices, dtype, options.rows, options.cols, options.threads);
   ensureMemory(`assembling ${matrices.join(', ')} (${dtype})`, M, needed,
     dtype === 'float64' ? `try dtype float32 (about half), fewer matrices, or a block (rows/cols)` : 'try fewer matrices or a block (rows/cols)');
   const raw = await withCancellation(options.signal, (token) =>
     binding().assemble(toRawModel(spec), params, data.X, data.y, {
       kinds: matrices as RawKind[],
       dtype,
+      threads,
       ...(options.rows ? { rowBegin: options.rows[0], rowEnd: options.rows[1] } : {}),
       ...(options.cols ? { colBegin: options.cols[0], colEnd: options.cols[1] } : {}),
     }, token, options.onProgress));
@@ -146,8 +142,4 @@ export async function computeCurvature(model: ModelSpec, params: Float64Array, d
   return { matrices: out, seconds: raw.seconds, allocationSeconds: raw.allocationSeconds, parameters: M };
 }
 
-/** Threads used by OpenBLAS and the native loops. */
-export function setThreads(threads: number): number {
-  requireInteger('threads', threads, 1, 4096);
-  return binding().setThreads(threads);
-}
+export { setThreads };

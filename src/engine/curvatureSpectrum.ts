@@ -10,8 +10,9 @@ import { withCancellation } from './abort';
 import { computeCurvature, LabelledData, MATRIX_NAMES, MatrixName, validateModelInputs } from './curvature';
 import { Dtype, Matrix } from './matrix';
 import { ensureMemory } from './memory';
-import { ModelSpec, toRawModel } from './model';
+import { ModelSpec, NormalizedModel, toRawModel } from './model';
 import { planRoute, Route, RoutePlan } from './route';
+import { jobThreads } from './threads';
 
 export interface SpectrumOptions {
   /** auto (default): the cheaper exact route that fits in memory; dense; factor (refused where it does not apply). */
@@ -24,6 +25,14 @@ export interface SpectrumOptions {
   denseBecause?: string;
   /** Dense route only: called with the assembled matrix before its eigensolve (e.g. to save it). */
   keepMatrix?: (matrix: Matrix) => Promise<void>;
+  /**
+   * The matrix already assembled (e.g. by a shared pass over several matrices), its assembly
+   * seconds and the dense-route plan made before it was assembled: it is eigensolved instead of
+   * assembling again, and disposed after.
+   */
+  assembled?: { matrix: Matrix; seconds: number; plan: RoutePlan };
+  /** Threads of the native work (default: setThreads's value, else all cores); results do not depend on it. */
+  threads?: number;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
 }
@@ -53,14 +62,16 @@ export async function curvatureSpectrum(model: ModelSpec, params: Float64Array, 
   const v = options.vectors ?? false;
   if (typeof v !== 'boolean') requireInteger('options.vectors', v, 0);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw typeError('options.onProgress', 'a function', options.onProgress);
+  const threads = jobThreads(options.threads, 'options.threads');  // 0: all cores (the raw request's default)
   const start = process.hrtime.bigint();
-  const plan = planRoute(spec, data.y.length, matrix, route, { dtype: options.dtype, vectors: v !== false && v !== 0, forceDense: options.denseBecause });
+  const plan = options.assembled?.plan ?? planRoute(spec, data.y.length, matrix, route, { dtype: options.dtype, vectors: v !== false && v !== 0, forceDense: options.denseBecause });
+  if (options.assembled && plan.route !== 'dense') throw new RangeError('options.assembled needs a dense-route plan');
   const M = params.length;
   if (plan.route === 'factor') {
     ensureMemory(`the factor route for ${matrix} (r = ${plan.factor.rank})`, M, plan.factor.bytes, "try route 'dense' with dtype float32, or fewer samples");
     const count = v === true ? -1 : v === false ? 0 : Math.min(v, plan.factor.rank);
     const raw = await withCancellation(options.signal, (token) =>
-      binding().factorSpectrum(toRawModel(spec), params, data.X, data.y, { kind: matrix, vectors: count }, token, options.onProgress));
+      binding().factorSpectrum(toRawModel(spec), params, data.X, data.y, { kind: matrix, vectors: count, threads }, token, options.onProgress));
     return {
       matrix, values: raw.values, route: 'factor', rank: raw.rank, reason: plan.reason, plan,
       ...(raw.vectors ? { vectors: new Matrix(raw.vectors), vectorIndex: Array.from(raw.vectorIndex) } : {}),
@@ -69,16 +80,16 @@ export async function curvatureSpectrum(model: ModelSpec, params: Float64Array, 
     };
   }
   const report = (stage: string, lo: number, hi: number) => (_s: string, f: number) => options.onProgress?.(stage, lo + (hi - lo) * f);
-  const { matrices, seconds } = await computeCurvature(spec, params, data, { matrices: [matrix], dtype: options.dtype, signal: options.signal, onProgress: report('assembly', 0, 0.5) });
-  const m = matrices[matrix]!;
+  const assembled = options.assembled ?? await assembleOne(spec, params, data, matrix, options, report('assembly', 0, 0.5));
+  const { matrix: m, seconds } = assembled;
   try {
     if (options.keepMatrix) await options.keepMatrix(m);
     const eigStart = process.hrtime.bigint();
     const all = v === true || (typeof v === 'number' && v >= M);
-    const e = await m.eigen({ vectors: all, signal: options.signal, onProgress: report('eigensolve', 0.5, 1) });
+    const e = await m.eigen({ vectors: all, threads: options.threads, signal: options.signal, onProgress: report('eigensolve', 0.5, 1) });
     let vectors = e.vectors, vectorIndex = all ? Array.from({ length: M }, (_, i) => i) : undefined;
     if (!all && typeof v === 'number' && v > 0) {
-      const top = await m.eigen({ top: v, vectors: true, signal: options.signal });
+      const top = await m.eigen({ top: v, vectors: true, threads: options.threads, signal: options.signal });
       vectors = top.vectors;
       vectorIndex = Array.from({ length: v }, (_, i) => M - v + i);
     }
@@ -91,4 +102,10 @@ export async function curvatureSpectrum(model: ModelSpec, params: Float64Array, 
   } finally {
     m.dispose();
   }
+}
+
+async function assembleOne(spec: NormalizedModel, params: Float64Array, data: LabelledData, matrix: MatrixName, options: SpectrumOptions,
+  onProgress: ProgressCallback): Promise<{ matrix: Matrix; seconds: number }> {
+  const { matrices, seconds } = await computeCurvature(spec, params, data, { matrices: [matrix], dtype: options.dtype, threads: options.threads, signal: options.signal, onProgress });
+  return { matrix: matrices[matrix]!, seconds };
 }

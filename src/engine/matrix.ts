@@ -7,6 +7,7 @@ import { binding, ProgressCallback, RawDtype, RawMatrix } from '../native/bindin
 import { isFloat64Array, requireInteger, requireOneOf, typeError, rangeError, optionsObject, orDefault } from '../util/errors';
 import { withCancellation } from './abort';
 import { ensureMemory } from './memory';
+import { jobThreads } from './threads';
 
 export type Dtype = RawDtype;
 export const EIGEN_DRIVERS = ['auto', 'syevd', 'syevd_2stage', 'syevr'] as const;
@@ -25,6 +26,8 @@ export interface EigenOptions {
   driver?: EigenDriver;
   /** With vectors: also return ||A v_j - lambda_j v_j|| for each pair. */
   residuals?: boolean;
+  /** OpenBLAS threads of this solve (default: setThreads's value, else all cores). */
+  threads?: number;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
 }
@@ -127,11 +130,12 @@ export class Matrix {
     if (options.vectors && driver === 'syevd_2stage') throw new RangeError('options.driver syevd_2stage computes eigenvalues only; drop vectors or pick syevd');
     if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw typeError('options.onProgress', 'a function', options.onProgress);
     const request = { vectors: !!options.vectors, ...(first >= 0 ? { first, last } : {}) };
+    const threads = jobThreads(options.threads, 'options.threads');
     ensureMemory('eigendecomposition', n, binding().eigenWorkspaceBytes(n, this.dtype, request),
       options.vectors ? 'ask for a range of eigenvectors (top/bottom) instead of all' : 'use a float32 matrix');
     const start = process.hrtime.bigint();
     const raw = await withCancellation(options.signal, (token) =>
-      this.raw.eigen({ ...request, driver, residuals: !!options.residuals }, token, options.onProgress));
+      this.raw.eigen({ ...request, driver, residuals: !!options.residuals, threads }, token, options.onProgress));
     return {
       values: raw.values,
       first: first >= 0 ? first : 0,

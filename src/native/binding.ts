@@ -57,7 +57,7 @@ export interface RawMatrix {
   readonly disposed: boolean;
   block(rowBegin: number, rowEnd: number, colBegin: number, colEnd: number): Float64Array;
   eigen(
-    options: { vectors?: boolean; first?: number; last?: number; driver?: string; residuals?: boolean },
+    options: { vectors?: boolean; first?: number; last?: number; driver?: string; residuals?: boolean; threads?: number },
     token?: RawCancelToken,
     onProgress?: ProgressCallback,
   ): Promise<RawEigenResult>;
@@ -99,6 +99,10 @@ export interface RawAssembleOptions {
   rowEnd?: number;
   colBegin?: number;
   colEnd?: number;
+  /** Threads of this job (0 or absent = all cores); the numbers do not depend on it. */
+  threads?: number;
+  /** Sequential models: no MLP-tail unit slabs, every block by the R-operator route (tests). */
+  rOperatorOnly?: boolean;
 }
 
 /** One constant-step phase of (S)GD; batchSize 0 = the full batch in dataset order. */
@@ -199,14 +203,14 @@ export interface RawBinding {
     y: Int32Array,
     options?: { perSample?: boolean },
   ): { loss: number; losses: Float64Array; outputs: Float64Array; gradient: Float64Array; perSampleGradients?: Float64Array };
-  assemblyWorkspaceBytes(model: RawAnyModel, N: number, kinds: RawKind[]): number;
+  assemblyWorkspaceBytes(model: RawAnyModel, N: number, kinds: RawKind[], threads?: number): number;
   /** Matrix-free H or G times `count` vectors (one after another, M each); see native/core/hvp.h. */
   curvatureProducts(
     model: RawAnyModel,
     params: Float64Array,
     X: Float64Array,
     y: Int32Array,
-    options: { kind: 'hessian' | 'ggn'; samples?: Int32Array },
+    options: { kind: 'hessian' | 'ggn'; samples?: Int32Array; threads?: number },
     vectors: Float64Array,
     count: number,
     token?: RawCancelToken,
@@ -219,15 +223,16 @@ export interface RawBinding {
     params: Float64Array,
     X: Float64Array,
     y: Int32Array,
-    options: { kind: RawKind; vectors?: number },
+    options: { kind: RawKind; vectors?: number; threads?: number },
     token?: RawCancelToken,
     onProgress?: ProgressCallback,
   ): Promise<RawFactorResult>;
   factorPlan(model: RawAnyModel, N: number, kind: RawKind): RawFactorPlan;
   eigenWorkspaceBytes(n: number, dtype: RawDtype, options: { vectors?: boolean; first?: number; last?: number }): number;
   dsyevdWorkspaceQuery(n: number): number;
-  benchmarkGemm(m: number, n: number, k: number): number;
-  setThreads(threads: number): number;
+  /** Seconds of one (m x k)(k x n) dgemm on `threads` OpenBLAS threads (default all cores). */
+  benchmarkGemm(m: number, n: number, k: number, threads?: number): number;
+  /** The hardware's thread count (the default of every job's `threads`). */
   threads(): number;
   availableMemory(): number;
   readonly lapackIntegerBits: number;

@@ -138,8 +138,7 @@ async function raw() {
     trainSegment: () => [model, mParams(M), undefined, X, y, undefined, undefined, { phases: phases(), seed: 1, recordEvery: 1, gradNormStop: 0, startStep: 0, endStep: 5 }, token],
     trainMany: () => [mlp(), mParams(2 * M_MLP), X3(), y, undefined, undefined, { phases: phases(), seed: 1, recordEvery: 0, gradNormStop: 0, threads: 1 }, token],
     evaluateMany: () => [model, mParams(2 * M), X, y, { gradient: true }, token],
-    benchmarkGemm: () => [8, 8, 8],
-    setThreads: () => [pick([1, 2])],
+    benchmarkGemm: () => [8, 8, 8, pick([undefined, 1, 2])],
     fromArray: () => [new Float64Array(6), 2, 3, pick(['float64', 'float32'])],
   };
   // (Only functions this build exports: the raw interface may gain or lose one.)
