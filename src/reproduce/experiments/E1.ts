@@ -53,7 +53,8 @@ function shapeText(s: NegativeShape): string {
 const pct2 = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 function bulkText(b: BulkFractions, label: string): string {
-  return `${label}: end ${pct2(b.end[0])} < ${fmt(b.thresholds[0])}, ${pct2(b.end[1])} < ${fmt(b.thresholds[1])}; init ${pct2(b.init[0])}, ${pct2(b.init[1])}`;
+  const t = (x: number) => num(Number(x.toPrecision(3)));
+  return `${label}: end ${pct2(b.end[0])} < ${t(b.thresholds[0])}, ${pct2(b.end[1])} < ${t(b.thresholds[1])}; init ${pct2(b.init[0])}, ${pct2(b.init[1])}`;
 }
 
 function claims(init: Float64Array, end: Float64Array) {
