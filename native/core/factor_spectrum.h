@@ -36,7 +36,8 @@
 // H: factor rows + rectangle assembly R_bo (~2 M_b M_o N) + QR (2 M_b p^2 - 2/3 p^3) + eig(r).
 // Memory: G: 8 N r_l M (F) + 8 (N r_l)^2; H: 8 (M_b p + min(M_b, p) p + r^2) — e.g. E3 at h = 70
 // (M = 55,660, N = 1000): B is 4.3 GB, T 0.9 GB. plan_factor predicts both (no allocation).
-// Threads: BLAS-3 and LAPACK on all threads; polls `control` between factor chunks and QR panels.
+// Threads: BLAS-3 and LAPACK on all threads; polls `control` between factor chunks, Gram panels and
+// QR panels, and the small eigensolve runs where it can be stopped (eigen_process.h: the helper).
 #pragma once
 
 #include <memory>
