@@ -4,7 +4,8 @@
  * and an n = 55,660 eigensolve. Printed beside each: the dense route's predicted time, from the
  * same-run dgemm rate and a same-run dsyevd_2stage measurement (seconds per n³), so the lines are
  * ratios measured in one run. Then the crossover: at a size where both routes run (784→h→10, M
- * fixed), the measured factor/dense time ratio for H as N, and with it r/M, grows.
+ * fixed), the measured factor/dense time ratio for H as N, and with it r/M, grows, beside the ratio
+ * auto's cost model predicts (src/engine/route.ts) and the route it picks.
  * Env: HL_BENCH_FACTOR_H (default 70), HL_BENCH_FACTOR_N (1000), HL_BENCH_FACTOR_ONLY (comma list
  * of hessian,ggn,residual,gradient_covariance; default all), HL_BENCH_CROSSOVER (0 to skip; default
  * 1), HL_BENCH_CROSSOVER_H (default 8), HL_BENCH_CROSSOVER_N (sample counts, default 40,150,350,550). Parameters are PyTorch's default init (the cost of both
@@ -67,13 +68,17 @@ async function run() {
   for (const n of Ns) {
     const x = e3(hc, n, 2);
     const Mx = parameterCount(x.model);
+    const auto = planRoute(normalizeModel(x.model), n, 'hessian', 'auto');
     const [tf, f] = await seconds(() => curvatureSpectrum(x.model, x.params, x.data, 'hessian', { route: 'factor' }));
     const [td] = await seconds(async () => {
       const { matrices } = await computeCurvature(x.model, x.params, x.data, { matrices: ['hessian'] });
       await matrices.hessian.eigen();
       matrices.hessian.dispose();
     });
-    console.log(`crossover 784→${hc}→10 (M = ${Mx}) N = ${n}: r/M = ${(f.rank / Mx).toFixed(3)}, factor/dense time = ${(tf / td).toFixed(3)} (${tf.toFixed(1)} s / ${td.toFixed(1)} s)`);
+    console.log(
+      `crossover 784→${hc}→10 (M = ${Mx}) N = ${n}: r/M = ${(f.rank / Mx).toFixed(3)}, factor/dense time = ${(tf / td).toFixed(3)} (${tf.toFixed(1)} s / ${td.toFixed(1)} s); ` +
+        `auto's cost model: factor/dense = ${(auto.factor.cost / auto.dense.cost).toFixed(3)} (${(auto.factor.cost / gemmRate).toFixed(1)} s / ${(auto.dense.cost / gemmRate).toFixed(1)} s at this run's dgemm rate), picks ${auto.route}`,
+    );
   }
 }
 

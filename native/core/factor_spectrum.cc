@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "eigen_process.h"
 #include "eigensolver.h"
 #include "errors.h"
 #include "threads.h"
@@ -22,6 +23,8 @@ namespace {
 constexpr double kChunkBytes = 256.0 * 1024 * 1024;
 // Rows of the QR panel: the basis is factorised panel by panel so cancellation is polled between them.
 constexpr Index kPanel = 512;
+// Rows of the Gram F F^T formed per BLAS call, for the same reason.
+constexpr Index kGramPanel = 1024;
 
 using Range = std::pair<Index, Index>;  // [begin, end) in parameter order
 
@@ -184,19 +187,35 @@ struct SmallVectors {
   Index count = 0;
 };
 
-// Solves the small symmetric r x r matrix T (full storage; freed here) for all its eigenvalues and
+// solve_symmetric reads the lower triangle of T's column-major view and keeps the other triangle as
+// its backup (restored from it after an in-place solve), so the backup must hold the same numbers:
+// copy the lower triangle onto the upper, in tiles (a plain loop would stride through r^2 doubles).
+void mirror_lower_triangle(DenseMatrix& T) {
+  constexpr Index kTile = 64;
+  const Index n = T.rows();
+  double* a = T.f64();
+  for (Index j0 = 0; j0 < n; j0 += kTile)
+    for (Index i0 = j0; i0 < n; i0 += kTile)
+      for (Index j = j0; j < std::min(n, j0 + kTile); ++j)
+        for (Index i = std::max(i0, j + 1); i < std::min(n, i0 + kTile); ++i) a[i * n + j] = a[j * n + i];
+}
+
+// Solves the small symmetric r x r matrix T (its column-major lower triangle is read; freed here)
+// for all its eigenvalues and
 // the vectors of its `vectors` largest (-1: all; one LAPACK call when all are wanted, values + an
 // index range otherwise). Fills result.values with all M values — T's, with the M - r exact zeros
 // after its negatives — and the driver, the eigensolve time and each vector's position in values.
 SmallVectors solve_small(std::unique_ptr<DenseMatrix> T, Index M, Index vectors, int threads, const Control& control,
                          FactorResult& result) {
+  mirror_lower_triangle(*T);
+  control.check();
   const auto start = std::chrono::steady_clock::now();
   const Index r = T->rows();
   const Index want = vectors < 0 ? r : std::min(vectors, r);
   EigenRequest all;
   all.threads = threads;
   all.vectors = want == r;
-  EigenResult e = solve_symmetric(*T, all, control);
+  EigenResult e = solve_symmetric_stoppable(*T, all, control);
   result.driver = e.driver;
   SmallVectors out;
   out.count = want;
@@ -208,7 +227,7 @@ SmallVectors solve_small(std::unique_ptr<DenseMatrix> T, Index M, Index vectors,
     top.vectors = true;
     top.first = r - want;
     top.last = r - 1;
-    EigenResult v = solve_symmetric(*T, top, control);
+    EigenResult v = solve_symmetric_stoppable(*T, top, control);
     out.storage = std::move(v.vectors);
     result.driver += "+" + v.driver;
   }
@@ -233,7 +252,7 @@ void gram_route(const SequentialNet& net, const ModelSpec& model, const double* 
   const auto t0 = std::chrono::steady_clock::now();
   std::unique_ptr<DenseMatrix> F, K;
   {
-    // The factor rows' GEMMs and the Gram's syrk on OpenBLAS's threads; closed before the eigensolve,
+    // The factor rows' GEMMs and the Gram's BLAS-3 on OpenBLAS's threads; closed before the eigensolve,
     // which opens its own scope (scopes never nest).
     BlasThreads blas(threads, &control);
     if (n <= M) {
@@ -242,9 +261,18 @@ void gram_route(const SequentialNet& net, const ModelSpec& model, const double* 
       double* f = F->f64();
       for_each_factor_row(net, params, data, gradients, control, "factors",
                           [&](Index t, const double* row) { std::copy(row, row + M, f + t * M); });
+      // K = F F^T: upper triangle (row-major), a row panel at a time (cancellation is polled between).
       K = std::make_unique<DenseMatrix>(n, n, Dtype::F64);
-      control.report("gram", 0.0);
-      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, n, M, 1.0, f, M, 0.0, K->f64(), n);
+      double* kd = K->f64();
+      for (Index i0 = 0; i0 < n; i0 += kGramPanel) {
+        control.check();
+        const Index i1 = std::min(n, i0 + kGramPanel);
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, i1 - i0, M, 1.0, f + i0 * M, M, 0.0, kd + i0 * n + i0, n);
+        if (i1 < n)
+          cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i1 - i0, n - i1, M, 1.0, f + i0 * M, M, f + i1 * M, M, 0.0,
+                      kd + i0 * n + i1, n);
+        control.report("gram", double(i1) / double(n));
+      }
       if (req.vectors == 0) F.reset();
     } else {
       // More rows than parameters: accumulate F^T F (M x M) chunk by chunk instead.
@@ -266,12 +294,7 @@ void gram_route(const SequentialNet& net, const ModelSpec& model, const double* 
       flush();
     }
   }
-  // solve_symmetric keeps one triangle and restores the other from it: store K in full.
-  const Index order = K->rows();
-  double* k = K->f64();
-  for (Index i = 0; i < order; ++i)
-    for (Index j = i + 1; j < order; ++j) k[j * order + i] = k[i * order + j];
-  control.check();
+  const Index order = K->rows();  // the upper triangle of K's row-major storage is the lower of its column-major view
   result.factor_seconds = seconds_since(t0);
   const SmallVectors u = solve_small(std::move(K), M, req.vectors, threads, control, result);
   const Index want = u.count;
@@ -355,7 +378,7 @@ void subspace_route(const SequentialNet& net, const ModelSpec& model, const doub
       control.report("residual block", double(r1 - b.first) / double(Mb));
     }
   }
-  // T (r x r, full symmetric storage): X_oo from a rectangle assembly of each pair of o ranges.
+  // T (r x r; the solve reads its column-major lower triangle): X_oo from a rectangle assembly of each pair of o ranges.
   auto T = std::make_unique<DenseMatrix>(r, r, Dtype::F64);
   double* Td = T->f64();
   std::fill(Td, Td + r * r, 0.0);
@@ -391,14 +414,9 @@ void subspace_route(const SequentialNet& net, const ModelSpec& model, const doub
   // T_bb = U E U^T = U[:, :nr] U[:, :nr]^T (zero for R).
   double* Tbb = Td + Mo * r + Mo;
   if (hessian && nr > 0) cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, rb, nr, 1.0, U.data(), rb, 0.0, Tbb, r);
-  for (Index j = 0; j < rb; ++j)
-    for (Index i = j + 1; i < rb; ++i) Tbb[i * r + j] = Tbb[j * r + i];
-  for (Index j = 0; j < Mo; ++j)
-    for (Index i = 0; i < rb; ++i) Td[(Mo + i) * r + j] = Tbo[j * r + i];
   blas.reset();
   U = std::vector<double>();
   Fo = std::vector<double>();
-  control.check();
   result.factor_seconds = seconds_since(t0);
   const SmallVectors y = solve_small(std::move(T), M, req.vectors, threads, control, result);
   const Index want = y.count;

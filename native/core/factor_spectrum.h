@@ -38,7 +38,8 @@
 // (M = 55,660, N = 1000): B is 4.3 GB, T 0.9 GB. plan_factor predicts both (no allocation).
 // Threads: `threads` (0 = all cores) for the factor rows' GEMMs, the Gram/QR BLAS-3 and LAPACK (each
 // in a BlasThreads scope, threads.h), the rectangle assemblies and the small eigensolve; polls
-// `control` between factor chunks and QR panels.
+// `control` between factor chunks, Gram panels and QR panels, and the small eigensolve runs where it
+// can be stopped (eigen_process.h: the helper).
 #pragma once
 
 #include <memory>
