@@ -6,7 +6,7 @@
 const fs = require('fs');
 const path = require('path');
 
-const SUITES = ['engine.js', 'convnet.js', 'scaling.js', 'train.js', 'approx.js', 'distributed.js'];
+const SUITES = ['engine.js', 'convnet.js', 'scaling.js', 'train.js', 'approx.js', 'distributed.js', 'pytorch.js'];
 
 (async () => {
   for (const file of SUITES) {

@@ -7,6 +7,7 @@ export * from './engine/matrix';
 export * from './engine/spectrum';
 export * from './engine/curvatureSpectrum';
 export * from './engine/route';
+export { MatrixBuffers } from './engine/buffers';
 export * from './engine/distributed';
 export { availableMemoryBytes, formatBytes } from './engine/memory';
 export { AbortError, InputError } from './util/errors';

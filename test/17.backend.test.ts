@@ -5,7 +5,7 @@
  * in analyze; the stricter request checks hold on both paths; and the convnet's MLP-tail slab
  * route equals the R-operator route and finite differences.
  */
-import { classCount, computeCurvature, evaluate, inputSize, ModelSpec, parameterCount, SequentialSpec } from '../src';
+import { classCount, computeCurvature, evaluate, inputSize, Matrix, MatrixBuffers, ModelSpec, parameterCount, SequentialSpec } from '../src';
 import { analyzeNetwork } from '../src/engine/analysis';
 import { normalizeModel, toRawModel } from '../src/engine/model';
 import { binding } from '../src/native/binding';
@@ -124,4 +124,43 @@ describe('convnet: the MLP-tail slab route', () => {
     }
     expect(err).toBeLessThan(1e-7 * Math.max(1, maxAbs(H)));
   });
+});
+
+describe('reusable output buffers (repeated analyses of one model)', () => {
+  it.each(FORMS)('%s: assembling into garbage-filled matrices gives the fresh bits; the same objects come back', async (_name, c) => {
+    const fresh = await assemble(c, ALL);
+    const into: Record<string, Matrix> = {};
+    for (const n of ALL) into[n] = Matrix.fromArray(new Float64Array(c.M * c.M).fill(Number.NaN), c.M, c.M);
+    const r = await computeCurvature(c.model, c.params, c.data, { matrices: ALL, into });
+    for (const n of ALL) {
+      expect(r.matrices[n]).toBe(into[n]);
+      const a = r.matrices[n]!.toArray();
+      expect(a.every(Number.isFinite)).toBe(true);  // every NaN overwritten
+      expect(maxAbsDiff(a, fresh[n])).toBe(0);
+    }
+    // Wrong shape or dtype, or a matrix busy elsewhere: refused before the job, naming it.
+    const small = Matrix.fromArray(new Float64Array(4), 2, 2);
+    await expect(computeCurvature(c.model, c.params, c.data, { matrices: ['hessian'], into: { hessian: small } })).rejects.toThrow(/outputs\[0\] must be a \d+ x \d+ float64 matrix; received 2 x 2/);
+    await expect(computeCurvature(c.model, c.params, c.data, { matrices: ['hessian'], into: { ggn: into.ggn } })).rejects.toThrow(/options.into/);
+    for (const m of [...Object.values(into), small]) m.dispose();
+  });
+
+  it('analyze: a λ1 trajectory with one MatrixBuffers pool equals fresh analyses, shared pass and one at a time', async () => {
+    const c = FORMS[0][1];
+    const pool = new MatrixBuffers();
+    try {
+      for (const assembly of ['shared', 'separate'] as const) {
+        for (const step of [0, 1]) {
+          const params = c.params.map((p, i) => p + 0.05 * step * Math.sin(i));
+          const ref = await analyzeNetwork(c.model, params, c.data, { matrices: ALL, assembly, route: 'dense' });
+          const got = await analyzeNetwork(c.model, params, c.data, { matrices: ALL, assembly, route: 'dense', buffers: pool });
+          for (const n of ALL) expect(Array.from(got.matrices[n]!.eigenvalues)).toEqual(Array.from(ref.matrices[n]!.eigenvalues));
+          expect(pool.bytes).toBe(ALL.length * c.M * c.M * 8);
+        }
+      }
+    } finally {
+      pool.dispose();
+    }
+    expect(pool.bytes).toBe(0);
+  }, 300_000);
 });

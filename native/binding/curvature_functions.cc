@@ -78,21 +78,32 @@ std::vector<hl::CurvatureKind> parse_kinds(const Napi::Value& v) {
   return kinds;
 }
 
+// Outputs the caller passed to be written again (options.outputs): the matrix, its claim for the
+// job, and its JS handle, which the job resolves with instead of a new one.
+struct ReusedOutputs {
+  std::vector<std::shared_ptr<hl::DenseMatrix>> matrices;  // per kind; null: allocate
+  std::vector<MatrixWrap::Lease> leases;
+  std::vector<Napi::ObjectReference> handles;              // per kind; empty: allocate
+};
+
 class AssembleWorker : public PromiseWorker {
  public:
-  AssembleWorker(const Napi::CallbackInfo& info, ModelInputs in, hl::CurvatureRequest req, hl::Dtype dtype)
+  AssembleWorker(const Napi::CallbackInfo& info, ModelInputs in, hl::CurvatureRequest req, hl::Dtype dtype,
+                 ReusedOutputs reused)
       : PromiseWorker(info.Env(), "hessian-lab:assemble", info[5], info[6]), in_(std::move(in)), req_(std::move(req)),
-        dtype_(dtype) {}
+        dtype_(dtype), reused_(std::move(reused)) {}
 
  protected:
   void Run(const hl::Control& control) override {
     const hl::Index rows = req_.row_end - req_.row_begin, cols = req_.col_end - req_.col_begin;  // checked in Assemble
     // Allocation is timed apart: the kernel's first touch of fresh pages costs 0.2-2.6 s/GB
     // depending on the machine (VMs are slow), which is the machine's cost, not the algorithm's.
+    // A reused output was touched when it was first allocated: the assembly overwrites every entry.
     const auto alloc_start = std::chrono::steady_clock::now();
     std::vector<hl::BlockSink> sinks;
     for (size_t t = 0; t < req_.kinds.size(); ++t) {
-      out_.push_back(std::make_unique<hl::DenseMatrix>(rows, cols, dtype_));
+      if (reused_.matrices[t]) out_.push_back(reused_.matrices[t]);
+      else out_.push_back(std::make_shared<hl::DenseMatrix>(rows, cols, dtype_));
       sinks.push_back({out_.back()->f64(), out_.back()->f32(), cols});
     }
     const auto start = std::chrono::steady_clock::now();
@@ -109,7 +120,8 @@ class AssembleWorker : public PromiseWorker {
     Napi::Object result = Napi::Object::New(env);
     Napi::Object matrices = Napi::Object::New(env);
     for (size_t t = 0; t < req_.kinds.size(); ++t)
-      matrices.Set(hl::curvature_name(req_.kinds[t]), MatrixWrap::New(env, std::move(out_[t])));
+      matrices.Set(hl::curvature_name(req_.kinds[t]),
+                   reused_.handles[t].IsEmpty() ? MatrixWrap::New(env, std::move(out_[t])) : reused_.handles[t].Value());
     result.Set("matrices", matrices);
     result.Set("seconds", Napi::Number::New(env, seconds_));
     result.Set("allocationSeconds", Napi::Number::New(env, allocation_seconds_));
@@ -120,6 +132,7 @@ class AssembleWorker : public PromiseWorker {
   ModelInputs in_;
   hl::CurvatureRequest req_;
   hl::Dtype dtype_;
+  ReusedOutputs reused_;
   std::vector<std::shared_ptr<hl::DenseMatrix>> out_;
   double seconds_ = 0;
   double allocation_seconds_ = 0;
@@ -150,14 +163,44 @@ Napi::Value Assemble(const Napi::CallbackInfo& info) {
                 "colBegin, colEnd must give a non-empty range inside [0, " + std::to_string(M) + "]; received [" +
                     std::to_string(req.col_begin) + ", " + std::to_string(req.col_end) + ")");
     const hl::Dtype dtype = parse_dtype(get_string(o, "dtype", "float64"), "dtype");
-    const double needed = double(req.kinds.size()) * double(req.row_end - req.row_begin) *
+    // options.outputs: per kind, a Matrix to write into (reused across analyses of one model, so
+    // its pages are first-touched once) or undefined / null to allocate.
+    const size_t nk = req.kinds.size();
+    const Napi::Value given = o.Has("outputs") ? o.Get("outputs") : env.Undefined();
+    if (!given.IsUndefined() && !(given.IsArray() && given.As<Napi::Array>().Length() == nk))
+      throw_type(env, "outputs", "an array with one Matrix (or undefined) per kind");
+    std::vector<Napi::Value> wanted(nk, env.Undefined());
+    size_t new_outputs = nk;
+    for (size_t t = 0; t < nk && !given.IsUndefined(); ++t) {
+      wanted[t] = given.As<Napi::Array>().Get(static_cast<uint32_t>(t));
+      if (!wanted[t].IsUndefined() && !wanted[t].IsNull()) --new_outputs;
+    }
+    const double needed = double(new_outputs) * double(req.row_end - req.row_begin) *
                               double(req.col_end - req.col_begin) * double(hl::dtype_size(dtype)) +
                           hl::assembly_workspace_bytes(in.spec, static_cast<hl::Index>(in.y.size()), req.kinds, req.threads);
     const double available = hl::available_memory_bytes();
     if (available > 0 && needed > 0.9 * available)
       hl::fail(hl::ErrorKind::OutOfMemory, "assembling needs " + std::to_string(needed) + " bytes but only " +
                                                std::to_string(available) + " are available");
-    auto* w = new AssembleWorker(info, std::move(in), std::move(req), dtype);
+    // Claimed last, after every check that can throw (a claim is released if a later one fails).
+    ReusedOutputs reused;
+    for (size_t t = 0; t < nk; ++t) {
+      if (wanted[t].IsUndefined() || wanted[t].IsNull()) {
+        reused.matrices.push_back(nullptr);
+        reused.handles.emplace_back();
+        continue;
+      }
+      for (size_t u = 0; u < t; ++u)
+        if (!reused.handles[u].IsEmpty() && wanted[t].StrictEquals(reused.handles[u].Value()))
+          hl::fail(hl::ErrorKind::InvalidArgument, "outputs[" + std::to_string(t) + "] is the same Matrix as outputs[" +
+                                                       std::to_string(u) + "]");
+      auto [m, lease] = MatrixWrap::ClaimOutput(env, wanted[t], "outputs[" + std::to_string(t) + "]",
+                                                req.row_end - req.row_begin, req.col_end - req.col_begin, dtype);
+      reused.matrices.push_back(std::move(m));
+      reused.leases.push_back(std::move(lease));
+      reused.handles.push_back(Napi::Persistent(wanted[t].As<Napi::Object>()));
+    }
+    auto* w = new AssembleWorker(info, std::move(in), std::move(req), dtype, std::move(reused));
     return w->Queue();
   });
 }

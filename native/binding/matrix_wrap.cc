@@ -196,6 +196,21 @@ void MatrixWrap::Release() {
   m_.reset();  // a running job holds its own reference; the memory goes when it ends
 }
 
+std::pair<std::shared_ptr<hl::DenseMatrix>, MatrixWrap::Lease> MatrixWrap::ClaimOutput(Napi::Env env, const Napi::Value& v,
+                                                                                     const std::string& param, hl::Index rows,
+                                                                                     hl::Index cols, hl::Dtype dtype) {
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(AddonData::Of(env).matrix.Value()))
+    throw_type(env, param, "a Matrix");
+  MatrixWrap* w = MatrixWrap::Unwrap(v.As<Napi::Object>());
+  std::shared_ptr<hl::DenseMatrix> m = w->Use(env, false);
+  hl::require(m->rows() == rows && m->cols() == cols && !m->column_major() && m->dtype() == dtype,
+              param + " must be a " + std::to_string(rows) + " x " + std::to_string(cols) + " " + hl::dtype_name(dtype) +
+                  " matrix; received " + std::to_string(m->rows()) + " x " + std::to_string(m->cols()) + " " +
+                  hl::dtype_name(m->dtype()) + (m->column_major() ? " (column-major)" : ""));
+  w->Use(env, true);
+  return {std::move(m), Lease(w->busy_)};
+}
+
 std::shared_ptr<hl::DenseMatrix> MatrixWrap::Use(Napi::Env env, bool claim) {
   if (!m_) throw Napi::Error::New(env, "this Matrix has been disposed");
   if (busy_->load()) throw Napi::Error::New(env, "this Matrix is busy with another operation; await it first");

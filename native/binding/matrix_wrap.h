@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
+#include <utility>
 
 #include "../core/dense_matrix.h"
 
@@ -31,6 +33,12 @@ class MatrixWrap : public Napi::ObjectWrap<MatrixWrap> {
    private:
     std::shared_ptr<std::atomic<bool>> busy_;
   };
+
+  /// `v` as a live, idle Matrix handle claimed for a job that writes into it (a reused output),
+  /// checked to be rows x cols, row-major, of `dtype`; throws naming `param` otherwise.
+  static std::pair<std::shared_ptr<hl::DenseMatrix>, Lease> ClaimOutput(Napi::Env env, const Napi::Value& v,
+                                                                        const std::string& param, hl::Index rows,
+                                                                        hl::Index cols, hl::Dtype dtype);
 
  private:
   static Napi::Value JS_fromArray(const Napi::CallbackInfo& info);

@@ -17,6 +17,7 @@ import { computeCurvature, curvatureMemoryBytes, evaluate, LabelledData, MatrixN
 import { CurvatureSpectrum, curvatureSpectrum } from './curvatureSpectrum';
 import { distributedPlan, DistributedOptions, DistributedRankInfo, distributedSpectra } from './distributed';
 import { Dtype, Matrix } from './matrix';
+import { MatrixBuffers } from './buffers';
 import { availableMemoryBytes } from './memory';
 import { planRoute, Route, RoutePlan } from './route';
 import { ModelSpec, normalizeModel, parameterCount } from './model';
@@ -78,6 +79,12 @@ export interface AnalysisOptions {
   assembly?: 'auto' | 'shared' | 'separate';
   /** Threads of the native work (default: setThreads's value, else all cores). */
   threads?: number;
+  /**
+   * Keep the dense-route matrices in this pool for the next analysis of the same model (a λ1
+   * trajectory, interpolation spectra): their allocation and first touch are paid once. Same
+   * numbers as without (tested). The caller disposes the pool.
+   */
+  buffers?: MatrixBuffers;
 }
 
 /** Whether assembling all `names` together, then solving them one by one, fits in memory. */
@@ -121,12 +128,23 @@ export async function analyzeNetwork(model: ModelSpec, params: Float64Array, dat
   const dense = names.filter((name) => plans.get(name)!.route === 'dense');
   const shared = dense.length > 1 && (mode === 'shared' || (mode === 'auto' && sharedPassFits(spec, data.y.length, dense, dtype, options.threads)));
   result.timings.assembly_pass = shared ? 'shared' : 'separate';
+  const M = parameterCount(spec);
+  const into: Partial<Record<MatrixName, Matrix>> = {};
+  if (shared && options.buffers)
+    for (const name of dense) {
+      const m = options.buffers.take(name, M, M, dtype);
+      if (m) into[name] = m;
+    }
   const together = shared ? await computeCurvature(spec, params, data, {
     matrices: dense,
     dtype,
+    into,
     threads: options.threads,
     signal: options.signal,
     onProgress: (_stage, f) => options.onProgress?.(`${dense.join(', ')}: assembly`, (0.5 * f) / names.length),
+  }).catch((err) => {
+    for (const m of Object.values(into)) m!.dispose();
+    throw err;
   }) : undefined;
   try {
     for (const [i, name] of names.entries()) {
@@ -137,6 +155,7 @@ export async function analyzeNetwork(model: ModelSpec, params: Float64Array, dat
         dtype,
         threads: options.threads,
         signal: options.signal,
+        buffers: options.buffers,
         denseBecause,
         ...(assembled ? { assembled: { matrix: assembled, seconds: together!.seconds, plan: plans.get(name)! } } : {}),
         onProgress: (stage, f) => report(stage, f),
@@ -145,7 +164,10 @@ export async function analyzeNetwork(model: ModelSpec, params: Float64Array, dat
       record(result, name, spectrum, dtype, options);
     }
   } finally {
-    for (const m of Object.values(together?.matrices ?? {})) m!.dispose();
+    for (const [name, m] of Object.entries(together?.matrices ?? {})) {
+      if (options.buffers) options.buffers.keep(name as MatrixName, m!);
+      else m!.dispose();
+    }
   }
   result.timings.total = Number(process.hrtime.bigint() - start) / 1e9;
   return result;

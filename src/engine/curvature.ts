@@ -6,7 +6,7 @@
 import { binding, ProgressCallback, RawKind } from '../native/binding';
 import { firstNonFinite, isFloat64Array, isInt32Array, rangeError, requireInteger, requireOneOf, typeError, optionsObject, orDefault } from '../util/errors';
 import { withCancellation } from './abort';
-import { Dtype, Matrix } from './matrix';
+import { Dtype, Matrix, rawMatrixOf } from './matrix';
 import { ensureMemory } from './memory';
 import { jobThreads, setThreads } from './threads';
 import { classCount, inputSize, isSequential, ModelSpec, NormalizedModel, normalizeModel, parameterCount, toRawModel } from './model';
@@ -41,6 +41,13 @@ export interface CurvatureOptions {
   cols?: [number, number];
   /** Threads of this job (default: setThreads's value, else all cores); results do not depend on it. */
   threads?: number;
+  /**
+   * Matrices to write into instead of allocating new ones (each rows x cols of `dtype`, not in use
+   * by another operation), e.g. the previous result for the same model: repeated analyses (a λ1
+   * trajectory, interpolation spectra) then pay the first touch of M x M pages once. Every entry is
+   * overwritten; the result's matrices are these same objects. See also ./buffers.ts.
+   */
+  into?: Partial<Record<MatrixName, Matrix>>;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
 }
@@ -126,7 +133,16 @@ export async function computeCurvature(model: ModelSpec, params: Float64Array, d
   checkRange('options.rows', options.rows, M);
   checkRange('options.cols', options.cols, M);
   const threads = jobThreads(options.threads);
-  const needed = curvatureMemoryBytes(spec, data.y.length, matrices, dtype, options.rows, options.cols, options.threads);
+  const into = options.into ?? {};
+  if (typeof into !== 'object' || into === null) throw typeError('options.into', 'an object { matrix name: Matrix }', into);
+  for (const [name, m] of Object.entries(into)) {
+    if (m === undefined) continue;
+    if (!matrices.includes(name as MatrixName)) throw rangeError('options.into', `keys among the requested matrices (${matrices.join(', ')})`, name);
+    if (!(m instanceof Matrix)) throw typeError(`options.into.${name}`, 'a Matrix', m);
+  }
+  const fresh = matrices.filter((name) => into[name] === undefined);
+  const outputBytes = (options.rows ? options.rows[1] - options.rows[0] : M) * (options.cols ? options.cols[1] - options.cols[0] : M) * (dtype === 'float32' ? 4 : 8);
+  const needed = curvatureMemoryBytes(spec, data.y.length, matrices, dtype, options.rows, options.cols, options.threads) - (matrices.length - fresh.length) * outputBytes;
   ensureMemory(`assembling ${matrices.join(', ')} (${dtype})`, M, needed,
     dtype === 'float64' ? `try dtype float32 (about half), fewer matrices, or a block (rows/cols)` : 'try fewer matrices or a block (rows/cols)');
   const raw = await withCancellation(options.signal, (token) =>
@@ -136,9 +152,10 @@ export async function computeCurvature(model: ModelSpec, params: Float64Array, d
       threads,
       ...(options.rows ? { rowBegin: options.rows[0], rowEnd: options.rows[1] } : {}),
       ...(options.cols ? { colBegin: options.cols[0], colEnd: options.cols[1] } : {}),
+      ...(fresh.length < matrices.length ? { outputs: matrices.map((name) => (into[name] ? rawMatrixOf(into[name]!) : undefined)) } : {}),
     }, token, options.onProgress));
   const out: Partial<Record<MatrixName, Matrix>> = {};
-  for (const name of matrices) out[name] = new Matrix(raw.matrices[name]!);
+  for (const name of matrices) out[name] = into[name] ?? new Matrix(raw.matrices[name]!);
   return { matrices: out, seconds: raw.seconds, allocationSeconds: raw.allocationSeconds, parameters: M };
 }
 

@@ -10,7 +10,8 @@ import { withCancellation } from './abort';
 import { computeCurvature, LabelledData, MATRIX_NAMES, MatrixName, validateModelInputs } from './curvature';
 import { Dtype, Matrix } from './matrix';
 import { ensureMemory } from './memory';
-import { ModelSpec, NormalizedModel, toRawModel } from './model';
+import { MatrixBuffers } from './buffers';
+import { ModelSpec, NormalizedModel, parameterCount, toRawModel } from './model';
 import { planRoute, Route, RoutePlan } from './route';
 import { jobThreads } from './threads';
 
@@ -33,6 +34,8 @@ export interface SpectrumOptions {
   assembled?: { matrix: Matrix; seconds: number; plan: RoutePlan };
   /** Threads of the native work (default: setThreads's value, else all cores); results do not depend on it. */
   threads?: number;
+  /** Dense route: assemble into this pool's matrix and keep it there after (./buffers.ts) instead of disposing it. */
+  buffers?: MatrixBuffers;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
 }
@@ -100,12 +103,20 @@ export async function curvatureSpectrum(model: ModelSpec, params: Float64Array, 
       seconds: { build: seconds, eigensolve: Number(process.hrtime.bigint() - eigStart) / 1e9, total: Number(process.hrtime.bigint() - start) / 1e9 },
     };
   } finally {
-    m.dispose();
+    if (options.buffers) options.buffers.keep(matrix, m);
+    else m.dispose();
   }
 }
 
 async function assembleOne(spec: NormalizedModel, params: Float64Array, data: LabelledData, matrix: MatrixName, options: SpectrumOptions,
   onProgress: ProgressCallback): Promise<{ matrix: Matrix; seconds: number }> {
-  const { matrices, seconds } = await computeCurvature(spec, params, data, { matrices: [matrix], dtype: options.dtype, threads: options.threads, signal: options.signal, onProgress });
+  const M = parameterCount(spec);
+  const into = options.buffers?.take(matrix, M, M, options.dtype ?? 'float64');
+  const { matrices, seconds } = await computeCurvature(spec, params, data, {
+    matrices: [matrix], dtype: options.dtype, threads: options.threads, signal: options.signal, onProgress, ...(into ? { into: { [matrix]: into } } : {}),
+  }).catch((err) => {
+    into?.dispose();
+    throw err;
+  });
   return { matrix: matrices[matrix]!, seconds };
 }

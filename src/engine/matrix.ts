@@ -159,3 +159,8 @@ export class Matrix {
     if (!this.raw.disposed) this.raw.dispose();
   }
 }
+
+/** @internal The native handle of a Matrix, for engine code that passes it to the binding (e.g. as an output to reuse). */
+export function rawMatrixOf(m: Matrix): RawMatrix {
+  return (m as unknown as { raw: RawMatrix }).raw;
+}

@@ -103,6 +103,8 @@ export interface RawAssembleOptions {
   threads?: number;
   /** Sequential models: no MLP-tail unit slabs, every block by the R-operator route (tests). */
   rOperatorOnly?: boolean;
+  /** Per kind, a Matrix (rows x cols, dtype) to write into and resolve with, or undefined to allocate. */
+  outputs?: (RawMatrix | undefined)[];
 }
 
 /** One constant-step phase of (S)GD; batchSize 0 = the full batch in dataset order. */
