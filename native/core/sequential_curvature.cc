@@ -6,6 +6,7 @@
 #include <string>
 
 #include "activation.h"
+#include "conv_slabs.h"
 #include "curvature_plumbing.h"
 #include "errors.h"
 #include "threads.h"
@@ -447,6 +448,11 @@ MlpTail mlp_tail(const SequentialNet& net) {
 
 }  // namespace
 
+Index mlp_tail_begin(const SequentialNet& net) {
+  const MlpTail tail = mlp_tail(net);
+  return tail.first >= 0 ? tail.t0 : net.param_count();
+}
+
 double assembly_workspace_bytes(const SequentialNet& net, Index N, const std::vector<CurvatureKind>& kinds, int threads) {
   double per_sample = 0;
   for (Index i = 0; i <= net.depth(); ++i) per_sample += 2.0 * double(net.size(i));
@@ -461,6 +467,7 @@ double assembly_workspace_bytes(const SequentialNet& net, Index N, const std::ve
   if (tangent) bytes += double(T) * (budget::kTangentBytes + 4.0 * 8.0 * double(kMaxBlock) * double(net.param_count()));
   const MlpTail tail = mlp_tail(net);
   if (tangent && tail.first >= 0) bytes += assembly_workspace_bytes(tail.spec, N, kinds, threads);
+  bytes += conv_slabs_workspace_bytes(net, N, kinds, threads);
   return bytes;
 }
 
@@ -468,6 +475,7 @@ void assemble_curvature(const SequentialNet& net, const double* params, const Da
                         const CurvatureRequest& req, const std::vector<BlockSink>& sinks, const Control& control) {
   const Index M = net.param_count(), N = data.N;
   const Rect rect = validate_request(req, sinks, M);
+  if (conv_slabs_take(net, req, rect)) return assemble_conv_slabs(net, params, data, req, sinks, control);
   const int T = resolve_threads(req.threads);
   const Index rb = rect.rb, re = rect.re, cb = rect.cb, ce = rect.ce;
   const KindSlots ks = kind_slots(req.kinds);

@@ -40,6 +40,10 @@ namespace hl {
 void assemble_curvature(const SequentialNet& net, const double* params, const DataView& data,
                         const CurvatureRequest& request, const std::vector<BlockSink>& sinks, const Control& control);
 
+/// The first parameter of the model's MLP tail (its trailing linear layers that the MLP unit
+/// slabs assemble), or M when it has none.
+Index mlp_tail_begin(const SequentialNet& net);
+
 double assembly_workspace_bytes(const SequentialNet& net, Index N, const std::vector<CurvatureKind>& kinds, int threads = 0);
 
 /// out (k*M) = A V for A = H or G of the mean loss over the requested samples (hvp.h's contract).
