@@ -547,7 +547,9 @@ void assemble_curvature(const SequentialNet& net, const double* params, const Da
       progress.add(double(B));
       return;
     }
-    const Index stop = symmetric ? q : std::min(q, net.layer_of(rb));
+    // The backward pass goes down to the lowest layer holding rows (rows after the block's layer
+    // need nothing below them).
+    const Index stop = symmetric ? q : net.layer_of(rb);
     const bool needs_v = stop < q;  // the dW^T delta term below the block's layer
     if (needs_v) {
       st.V.assign(size_t(B * M), 0.0);
