@@ -63,14 +63,19 @@ Primal primal_pass(const SequentialNet& net, const double* params, const DataVie
 
 struct Kinds { bool h = false, g = false, r = false; };
 
-// Doubles of tangent workspace per (vector, sample) row for blocks whose tangents start at layer q.
-double doubles_per_row(const SequentialNet& net, Index q) {
+// Doubles of tangent workspace per (vector, sample) row for blocks of up to B directions whose
+// tangents start at layer q. Patches of the tangents (and their regrouping) exist at the layers
+// after q, and at q only when the backward pass goes below it (`below`: the dW^T delta term); at q
+// itself otherwise only the primal patches, shared by the B directions of a sample.
+double doubles_per_row(const SequentialNet& net, Index q, bool below, Index B) {
   double t = 0, widest = 0, conv = 0;
   for (Index i = q; i < net.depth(); ++i) {
     const Layer& L = net.layer(i);
     t += double(L.out.size());
     widest = std::max(widest, double(std::max(L.in.size(), L.out.size())));
-    if (L.has_params()) conv = std::max(conv, double(positions(L)) * (2.0 * double(patch_size(L)) + 3.0 * double(channels(L))));
+    if (!L.has_params()) continue;
+    const double K = double(patch_size(L)), patches = i > q || below ? 2.0 * K : K / double(B);
+    conv = std::max(conv, double(positions(L)) * (patches + 3.0 * double(channels(L))));
   }
   return t + 3 * widest + conv;
 }
@@ -123,7 +128,9 @@ class TangentEngine {
       if (!has_in && !inject) continue;
       const Index is = L.in.size(), os = L.out.size(), R = B * S;
       auto& out = t_[size_t(i + 1)];
-      out.assign(size_t(R * os), 0.0);
+      // Every kind overwrites its output except a parameter layer's injection alone (it adds).
+      if (has_in) out.resize(size_t(R * os));
+      else out.assign(size_t(R * os), 0.0);
       has_t_[size_t(i + 1)] = true;
       const double* tin = has_in ? t_[size_t(i)].data() : nullptr;
       const double* a = primal_.a(net_, i, n0);
@@ -224,7 +231,9 @@ class TangentEngine {
         accumulate(L, i, B, n0, S, row0, row1, second && has_t, acc);
       if (i == stop) break;
       const Index is = L.in.size(), os = L.out.size();
-      dn_.assign(size_t(R * is), 0.0);
+      // Only max-pool scatters (adds) into dn_; every other kind overwrites it.
+      if (L.spec.kind == LayerKind::MaxPool2d) dn_.assign(size_t(R * is), 0.0);
+      else dn_.resize(size_t(R * is));
       const double* a = primal_.a(net_, i, n0);
       switch (L.spec.kind) {
         case LayerKind::Conv2d:
@@ -367,9 +376,10 @@ Index last_param_layer(const SequentialNet& net) {
 Index layer_end(const Layer& L) { return L.bias_offset + L.bias_size; }
 
 // Block and chunk sizes for tangents starting at layer q: B directions x S samples per run.
-void block_shape(const SequentialNet& net, Index q, Index columns, Index N, double budget, Index& B, Index& S) {
-  const double rows = std::max(1.0, std::floor(budget / (8.0 * doubles_per_row(net, q))));
-  B = std::max<Index>(1, std::min<Index>({kMaxBlock, columns, static_cast<Index>(rows)}));
+void block_shape(const SequentialNet& net, Index q, Index columns, Index N, double budget, bool below, Index& B, Index& S) {
+  const Index most = std::max<Index>(1, std::min<Index>(kMaxBlock, columns));
+  const double rows = std::max(1.0, std::floor(budget / (8.0 * doubles_per_row(net, q, below, most))));
+  B = std::max<Index>(1, std::min<Index>(most, static_cast<Index>(rows)));
   S = std::max<Index>(1, std::min<Index>(N, static_cast<Index>(rows / double(B))));
 }
 
@@ -523,7 +533,8 @@ void assemble_curvature(const SequentialNet& net, const double* params, const Da
   for (Index c0 = cb; c0 < ce;) {
     const Index q = net.layer_of(c0);
     Index B = 0, S = 0;
-    block_shape(net, q, std::min(ce, layer_end(net.layer(q))) - c0, N, budget::kTangentBytes, B, S);
+    block_shape(net, q, std::min(ce, layer_end(net.layer(q))) - c0, N, budget::kTangentBytes,
+                !symmetric && net.layer_of(rb) < q, B, S);
     if (!(symmetric && c0 >= t0)) blocks.push_back({c0, B, S, q});  // (a tail column's rows are all the tail's)
     c0 += B;
   }
@@ -620,7 +631,7 @@ void curvature_products(const SequentialNet& net, const double* params, const Da
   std::vector<double> acc;
   for (Index v0 = 0; v0 < k;) {
     Index B = 0, S = 0;
-    block_shape(net, first, k - v0, count, budget::kProductChunkBytes, B, S);
+    block_shape(net, first, k - v0, count, budget::kProductChunkBytes, false, B, S);
     acc.assign(size_t(B * M), 0.0);
     for (Index n0 = 0; n0 < count; n0 += S) {
       control.check();
