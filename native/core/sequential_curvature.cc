@@ -6,6 +6,7 @@
 #include <string>
 
 #include "activation.h"
+#include "conv_slabs.h"
 #include "curvature_plumbing.h"
 #include "errors.h"
 #include "threads.h"
@@ -62,14 +63,19 @@ Primal primal_pass(const SequentialNet& net, const double* params, const DataVie
 
 struct Kinds { bool h = false, g = false, r = false; };
 
-// Doubles of tangent workspace per (vector, sample) row for blocks whose tangents start at layer q.
-double doubles_per_row(const SequentialNet& net, Index q) {
+// Doubles of tangent workspace per (vector, sample) row for blocks of up to B directions whose
+// tangents start at layer q. Patches of the tangents (and their regrouping) exist at the layers
+// after q, and at q only when the backward pass goes below it (`below`: the dW^T delta term); at q
+// itself otherwise only the primal patches, shared by the B directions of a sample.
+double doubles_per_row(const SequentialNet& net, Index q, bool below, Index B) {
   double t = 0, widest = 0, conv = 0;
   for (Index i = q; i < net.depth(); ++i) {
     const Layer& L = net.layer(i);
     t += double(L.out.size());
     widest = std::max(widest, double(std::max(L.in.size(), L.out.size())));
-    if (L.has_params()) conv = std::max(conv, double(positions(L)) * (2.0 * double(patch_size(L)) + 3.0 * double(channels(L))));
+    if (!L.has_params()) continue;
+    const double K = double(patch_size(L)), patches = i > q || below ? 2.0 * K : K / double(B);
+    conv = std::max(conv, double(positions(L)) * (patches + 3.0 * double(channels(L))));
   }
   return t + 3 * widest + conv;
 }
@@ -122,7 +128,9 @@ class TangentEngine {
       if (!has_in && !inject) continue;
       const Index is = L.in.size(), os = L.out.size(), R = B * S;
       auto& out = t_[size_t(i + 1)];
-      out.assign(size_t(R * os), 0.0);
+      // Every kind overwrites its output except a parameter layer's injection alone (it adds).
+      if (has_in) out.resize(size_t(R * os));
+      else out.assign(size_t(R * os), 0.0);
       has_t_[size_t(i + 1)] = true;
       const double* tin = has_in ? t_[size_t(i)].data() : nullptr;
       const double* a = primal_.a(net_, i, n0);
@@ -223,7 +231,9 @@ class TangentEngine {
         accumulate(L, i, B, n0, S, row0, row1, second && has_t, acc);
       if (i == stop) break;
       const Index is = L.in.size(), os = L.out.size();
-      dn_.assign(size_t(R * is), 0.0);
+      // Only max-pool scatters (adds) into dn_; every other kind overwrites it.
+      if (L.spec.kind == LayerKind::MaxPool2d) dn_.assign(size_t(R * is), 0.0);
+      else dn_.resize(size_t(R * is));
       const double* a = primal_.a(net_, i, n0);
       switch (L.spec.kind) {
         case LayerKind::Conv2d:
@@ -366,9 +376,10 @@ Index last_param_layer(const SequentialNet& net) {
 Index layer_end(const Layer& L) { return L.bias_offset + L.bias_size; }
 
 // Block and chunk sizes for tangents starting at layer q: B directions x S samples per run.
-void block_shape(const SequentialNet& net, Index q, Index columns, Index N, double budget, Index& B, Index& S) {
-  const double rows = std::max(1.0, std::floor(budget / (8.0 * doubles_per_row(net, q))));
-  B = std::max<Index>(1, std::min<Index>({kMaxBlock, columns, static_cast<Index>(rows)}));
+void block_shape(const SequentialNet& net, Index q, Index columns, Index N, double budget, bool below, Index& B, Index& S) {
+  const Index most = std::max<Index>(1, std::min<Index>(kMaxBlock, columns));
+  const double rows = std::max(1.0, std::floor(budget / (8.0 * doubles_per_row(net, q, below, most))));
+  B = std::max<Index>(1, std::min<Index>(most, static_cast<Index>(rows)));
   S = std::max<Index>(1, std::min<Index>(N, static_cast<Index>(rows / double(B))));
 }
 
@@ -447,6 +458,11 @@ MlpTail mlp_tail(const SequentialNet& net) {
 
 }  // namespace
 
+Index mlp_tail_begin(const SequentialNet& net) {
+  const MlpTail tail = mlp_tail(net);
+  return tail.first >= 0 ? tail.t0 : net.param_count();
+}
+
 double assembly_workspace_bytes(const SequentialNet& net, Index N, const std::vector<CurvatureKind>& kinds, int threads) {
   double per_sample = 0;
   for (Index i = 0; i <= net.depth(); ++i) per_sample += 2.0 * double(net.size(i));
@@ -461,6 +477,7 @@ double assembly_workspace_bytes(const SequentialNet& net, Index N, const std::ve
   if (tangent) bytes += double(T) * (budget::kTangentBytes + 4.0 * 8.0 * double(kMaxBlock) * double(net.param_count()));
   const MlpTail tail = mlp_tail(net);
   if (tangent && tail.first >= 0) bytes += assembly_workspace_bytes(tail.spec, N, kinds, threads);
+  bytes += conv_slabs_workspace_bytes(net, N, kinds, threads);
   return bytes;
 }
 
@@ -468,6 +485,7 @@ void assemble_curvature(const SequentialNet& net, const double* params, const Da
                         const CurvatureRequest& req, const std::vector<BlockSink>& sinks, const Control& control) {
   const Index M = net.param_count(), N = data.N;
   const Rect rect = validate_request(req, sinks, M);
+  if (conv_slabs_take(net, req, rect)) return assemble_conv_slabs(net, params, data, req, sinks, control);
   const int T = resolve_threads(req.threads);
   const Index rb = rect.rb, re = rect.re, cb = rect.cb, ce = rect.ce;
   const KindSlots ks = kind_slots(req.kinds);
@@ -515,7 +533,8 @@ void assemble_curvature(const SequentialNet& net, const double* params, const Da
   for (Index c0 = cb; c0 < ce;) {
     const Index q = net.layer_of(c0);
     Index B = 0, S = 0;
-    block_shape(net, q, std::min(ce, layer_end(net.layer(q))) - c0, N, budget::kTangentBytes, B, S);
+    block_shape(net, q, std::min(ce, layer_end(net.layer(q))) - c0, N, budget::kTangentBytes,
+                !symmetric && net.layer_of(rb) < q, B, S);
     if (!(symmetric && c0 >= t0)) blocks.push_back({c0, B, S, q});  // (a tail column's rows are all the tail's)
     c0 += B;
   }
@@ -539,7 +558,9 @@ void assemble_curvature(const SequentialNet& net, const double* params, const Da
       progress.add(double(B));
       return;
     }
-    const Index stop = symmetric ? q : std::min(q, net.layer_of(rb));
+    // The backward pass goes down to the lowest layer holding rows (rows after the block's layer
+    // need nothing below them).
+    const Index stop = symmetric ? q : net.layer_of(rb);
     const bool needs_v = stop < q;  // the dW^T delta term below the block's layer
     if (needs_v) {
       st.V.assign(size_t(B * M), 0.0);
@@ -610,7 +631,7 @@ void curvature_products(const SequentialNet& net, const double* params, const Da
   std::vector<double> acc;
   for (Index v0 = 0; v0 < k;) {
     Index B = 0, S = 0;
-    block_shape(net, first, k - v0, count, budget::kProductChunkBytes, B, S);
+    block_shape(net, first, k - v0, count, budget::kProductChunkBytes, false, B, S);
     acc.assign(size_t(B * M), 0.0);
     for (Index n0 = 0; n0 < count; n0 += S) {
       control.check();

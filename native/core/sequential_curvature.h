@@ -26,6 +26,10 @@
 // assembly_workspace_bytes). Requests are checked by validate_request, as for MLPs.
 // Blocking: any rectangle of rows x columns (parameter order) can be assembled alone; a square
 // on the diagonal uses the symmetric path (exactly symmetric output). Output as in curvature.h.
+// Route: a square on the diagonal that holds parameters before the MLP tail goes by the conv
+// slab route (conv_slabs.h: each such layer's own block as a Gram product, the rectangles below
+// it by this module's rectangle path, the tail by the MLP unit slabs) unless the request says
+// r_operator_only, which keeps every block on the R-operator (the independent check).
 #pragma once
 
 #include <vector>
@@ -39,6 +43,10 @@ namespace hl {
 
 void assemble_curvature(const SequentialNet& net, const double* params, const DataView& data,
                         const CurvatureRequest& request, const std::vector<BlockSink>& sinks, const Control& control);
+
+/// The first parameter of the model's MLP tail (its trailing linear layers that the MLP unit
+/// slabs assemble), or M when it has none.
+Index mlp_tail_begin(const SequentialNet& net);
 
 double assembly_workspace_bytes(const SequentialNet& net, Index N, const std::vector<CurvatureKind>& kinds, int threads = 0);
 

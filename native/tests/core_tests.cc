@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "../core/curvature_plumbing.h"
@@ -228,11 +229,45 @@ void test_conv_routes(const Case& c) {
     err = std::max(err, max_diff(fast.m[t], rop.m[t]));
     scale = std::max(scale, max_abs(rop.m[t]));
   }
-  check(err <= 1e-13 * std::max(1.0, scale), "sequential: MLP-tail slabs + R-operator = R-operator alone (H, G, R)");
+  check(err <= 1e-13 * std::max(1.0, scale), "sequential: conv slabs + MLP-tail slabs = R-operator alone (H, G, R)");
   const Out fb = assemble(c, kAll, 1, false, 3, c.M, 10, c.M - 2), rb = assemble(c, kAll, 1, true, 3, c.M, 10, c.M - 2);
   double e2 = 0;
   for (size_t t = 0; t < 3; ++t) e2 = std::max(e2, max_diff(fb.m[t], rb.m[t]));
   check(e2 <= 1e-13 * std::max(1.0, scale), "sequential: the two routes agree on a rectangle across the tail boundary");
+}
+
+// conv(2, 3x3) relu conv(3, 2x2, padding 1) relu flatten linear(3) on 1x6x6, mse: two conv layers
+// before a one-layer tail, so the conv slab route (conv_slabs.h) assembles two Gram squares, a
+// conv x conv rectangle and conv x tail rectangles; compared with the R-operator route alone.
+void test_conv_slabs() {
+  hl::SequentialSpec s;
+  s.input_shape = {1, 6, 6};
+  s.loss = hl::LossKind::Mse;
+  hl::LayerSpec c1, c2, relu, flat, lin;
+  c1.kind = c2.kind = hl::LayerKind::Conv2d;
+  c1.out = 2;
+  c1.kh = c1.kw = 3;
+  c2.out = 3;
+  c2.kh = c2.kw = 2;
+  c2.ph = c2.pw = 1;
+  relu.kind = hl::LayerKind::Relu;
+  flat.kind = hl::LayerKind::Flatten;
+  lin.kind = hl::LayerKind::Linear;
+  lin.out = 3;
+  s.layers = {c1, relu, c2, relu, flat, lin};
+  hl::ModelSpec m;
+  m.sequential = std::make_shared<hl::SequentialNet>(s);
+  const Case c = make_case(m, 9, 11, 0.7);
+  for (const auto& [b0, b1] : std::vector<std::pair<Index, Index>>{{0, c.M}, {7, c.M - 4}}) {
+    const Out fast = assemble(c, kAll, 2, false, b0, b1, b0, b1), rop = assemble(c, kAll, 1, true, b0, b1, b0, b1);
+    double err = 0, scale = 0;
+    for (size_t t = 0; t < kAll.size(); ++t) {
+      err = std::max(err, max_diff(fast.m[t], rop.m[t]));
+      scale = std::max(scale, max_abs(rop.m[t]));
+    }
+    check(err <= 1e-12 * std::max(1.0, scale) && scale > 1e-3,
+          "sequential: conv slab route = R-operator route (H, G, R, C) on [" + std::to_string(b0) + ", " + std::to_string(b1) + ")^2");
+  }
 }
 
 void test_parallel_for() {
@@ -317,6 +352,7 @@ int main() {
     test_form(mlp, "mlp");
     test_form(cnn, "sequential");
     test_conv_routes(cnn);
+    test_conv_slabs();
     test_parallel_for();
     test_blas_threads();
     test_mirror();

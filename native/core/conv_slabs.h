@@ -1,0 +1,60 @@
+// The conv slab route: H, G and R of a sequential model (convnet) on a square on the diagonal,
+// assembled piece by piece so that each piece takes its cheapest exact route.
+//
+// Why. The R-operator route (sequential_curvature.h) forms column j of the matrix from the tangent
+// of direction e_j pushed through the network; for a conv layer's own block (rows and columns in
+// the same layer q) it accumulates delta'_j (x) patches summed over samples AND positions, so that
+// block costs P_q (positions) times the flops of a dense block of its size — for S18's E4 convnet
+// (conv 20@5x5 on 8x8 positions) its 5,020 x 5,020 block alone was ~1.6 dgemm-equivalents per kind.
+// Here a conv layer is what im2col makes it, a shared-weight linear map z_q = W_q cols + b_q, so
+// the Jacobian of the outputs with respect to its parameters is, per sample,
+//   J_q = sum_p (d f / d z_q[:, p]) cols[p, :]       (k x M_q: one GEMM over the P positions),
+// and its own block of the Gauss-Newton matrix is ONE Gram product with inner dimension N k:
+//   G_qq = (1/N) sum_n (L_n^T J_q,n)^T (L_n^T J_q,n),   H_l,n = L_n L_n^T (k x k, eigen square root).
+// When every activation after layer q is piecewise linear (ReLU, identity; max-pool and flatten
+// are linear given the primal argmax), f is linear in z_q on the sample's region, so R_qq = 0
+// exactly and H_qq = G_qq. Otherwise H_qq and R_qq keep the R-operator route (G_qq still the Gram).
+//
+// Pieces of the square [a, b) (parameter order; t0 = the first parameter of the MLP tail,
+// sequential_curvature.h):
+//  * the tail's square [max(a, t0), b)^2: the MLP unit slabs (as before);
+//  * for each parameter layer q before the tail, its square I_q^2 (I_q = its parameters in [a, b)):
+//    the Gram above (exactly symmetric: upper triangle computed, mirrored);
+//  * below it, the rectangle rows [end of q, b) x columns I_q: the R-operator route's rectangle
+//    path, whose column blocks of layer q need neither the forward through layer q nor the
+//    accumulation over layer q's positions (rows start after it); mirrored into the upper part.
+// Every kind keeps its own computation (H never formed as G + R; H's Gram is the same product as
+// G's only where R_qq is exactly zero), so a matrix's numbers do not depend on what is assembled
+// beside it, nor on the thread count (fixed sample groups and output tiles, threads.h).
+//
+// Cost (flops, per kind unless shared): tail as curvature.h; each pre-tail square
+// M_q^2 N k (the Gram, half by symmetry, shared by H and G) + k backward passes per sample from
+// the output to layer q + one (k C_q x P_q)(P_q x K_q) GEMM per sample; each rectangle
+// |I_q| x N x (forward + backward flops of the layers after q, and the rows' accumulations).
+// Workspace: budget::kTangentBytes for a chunk of J rows (sample chunks are cut to fit), per-thread
+// backward buffers, and a float64 staging square M_q^2 for float32 outputs
+// (conv_slabs_workspace_bytes).
+#pragma once
+
+#include <vector>
+
+#include "control.h"
+#include "curvature.h"
+#include "curvature_plumbing.h"
+#include "sequential.h"
+
+namespace hl {
+
+/// Whether the conv slab route takes a validated request: not r_operator_only, a square on the
+/// diagonal, H, G or R asked for, and a parameter before the MLP tail inside the square.
+bool conv_slabs_take(const SequentialNet& net, const CurvatureRequest& request, const Rect& rect);
+
+/// Assembles the request (as assemble_curvature, sequential_curvature.h) by the pieces above;
+/// gradient covariance, if asked for, comes from the R-operator module's own path.
+void assemble_conv_slabs(const SequentialNet& net, const double* params, const DataView& data,
+                         const CurvatureRequest& request, const std::vector<BlockSink>& sinks, const Control& control);
+
+/// Bytes of workspace the Gram pieces add to the R-operator route's estimate.
+double conv_slabs_workspace_bytes(const SequentialNet& net, Index N, const std::vector<CurvatureKind>& kinds, int threads);
+
+}  // namespace hl

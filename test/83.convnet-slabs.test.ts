@@ -1,0 +1,123 @@
+/**
+ * The conv slab route (native/core/conv_slabs.h): a convnet's H, G and R with each conv layer's
+ * own block as one Gram product of per-sample Jacobians (im2col: a conv is a shared-weight
+ * linear map, its Jacobian a sum over positions), the rectangles below by the R-operator's
+ * rectangle path and the MLP tail by its unit slabs. Checked against the independent R-operator
+ * route (rOperatorOnly) to 1e-12, against central differences of the gradient, H = G + R,
+ * exact symmetry, squares on the diagonal that cut layers, thread-count and kind independence.
+ * (Average pooling is not a layer kind of this engine, so only max-pooling is covered.)
+ */
+import { classCount, computeCurvature, evaluate, inputSize, parameterCount, SequentialSpec } from '../src';
+import { normalizeModel, toRawModel } from '../src/engine/model';
+import { binding } from '../src/native/binding';
+import { lcg, maxAbs, maxAbsDiff } from './helpers/fixtures';
+
+type Name = 'hessian' | 'ggn' | 'residual' | 'gradient_covariance';
+const HGR: Name[] = ['hessian', 'ggn', 'residual'];
+const ALL: Name[] = [...HGR, 'gradient_covariance'];
+
+function makeCase(model: SequentialSpec, N: number, seed: number, scale = 0.7) {
+  const r = lcg(seed);
+  const M = parameterCount(model);
+  const params = new Float64Array(M).map(() => r() * scale);
+  const X = new Float64Array(N * inputSize(model)).map(() => r() * 2);
+  const y = new Int32Array(N).map((_, i) => (i * 7 + seed) % classCount(model));
+  return { model, params, data: { X, y }, M, N };
+}
+type Case = ReturnType<typeof makeCase>;
+
+// The raw binding: rectangles and the R-operator route are options of its assemble.
+async function raw(c: Case, names: Name[], o: Record<string, unknown> = {}) {
+  const r = await binding().assemble(toRawModel(normalizeModel(c.model)), c.params, c.data.X, c.data.y, { kinds: names, ...o });
+  const rows = Number(o.rowEnd ?? c.M) - Number(o.rowBegin ?? 0), cols = Number(o.colEnd ?? c.M) - Number(o.colBegin ?? 0);
+  const out: Record<string, Float64Array> = {};
+  for (const n of names) {
+    out[n] = r.matrices[n]!.block(0, rows, 0, cols);
+    r.matrices[n]!.dispose();
+  }
+  return out;
+}
+
+const conv = (out_channels: number, kernel: number | [number, number], extra: Record<string, unknown> = {}) =>
+  ({ type: 'conv2d', out_channels, kernel, ...extra }) as const;
+
+const NETS: [string, SequentialSpec, number][] = [
+  ['conv (stride 2, padding 1, 3 channels) relu maxpool, fc tail, cross-entropy',
+    { input_shape: [2, 7, 8], loss: 'cross_entropy', layers: [
+      conv(3, 3, { stride: 2, padding: 1 }), { type: 'relu' }, { type: 'maxpool2d', kernel: 2, stride: 1 }, { type: 'flatten' },
+      { type: 'linear', out: 6 }, { type: 'relu' }, { type: 'linear', out: 4 }] }, 9],
+  ['conv -> conv -> fc (padded second conv without bias), mse',
+    { input_shape: [1, 8, 7], loss: 'mse', layers: [
+      conv(2, 3), { type: 'relu' }, conv(3, 2, { padding: 1, bias: false }), { type: 'relu' },
+      { type: 'flatten' }, { type: 'linear', out: 3 }] }, 8],
+  ['E4-like: conv relu maxpool conv relu maxpool fc relu fc, cross-entropy',
+    { input_shape: [1, 12, 12], loss: 'cross_entropy', layers: [
+      conv(3, 3), { type: 'relu' }, { type: 'maxpool2d', kernel: 2 }, conv(4, 3), { type: 'relu' }, { type: 'maxpool2d', kernel: 2 },
+      { type: 'flatten' }, { type: 'linear', out: 8 }, { type: 'relu' }, { type: 'linear', out: 5 }] }, 11],
+  ['tanh after the conv (H and R of its block by the R-operator), rectangular kernel and stride, sigmoid head',
+    { input_shape: [2, 6, 5], loss: 'cross_entropy', layers: [
+      conv(2, [3, 2], { stride: [2, 1], padding: [0, 1] }), { type: 'tanh' }, { type: 'flatten' },
+      { type: 'linear', out: 4 }, { type: 'sigmoid' }, { type: 'linear', out: 3 }] }, 7],
+  ['maxpool on the input, conv, identity, logistic loss',
+    { input_shape: [1, 5, 5], loss: 'logistic', layers: [
+      { type: 'maxpool2d', kernel: 3, stride: 2, padding: 1 }, conv(2, 2), { type: 'identity' }, { type: 'flatten' },
+      { type: 'linear', out: 1 }] }, 8],
+];
+
+describe.each(NETS)('%s', (_name, model, N) => {
+  const c = makeCase(model, N, 4);
+
+  it('equals the R-operator route (full matrix and squares that cut layers) to 1e-12', async () => {
+    const M = c.M;
+    for (const [b0, b1] of [[0, M], [2, M - 3], [1, Math.floor(M / 2)], [Math.floor(M / 3), M]]) {
+      const o = { rowBegin: b0, rowEnd: b1, colBegin: b0, colEnd: b1 };
+      const fast = await raw(c, ALL, o);
+      const slow = await raw(c, ALL, { ...o, rOperatorOnly: true });
+      for (const n of ALL) expect(maxAbsDiff(fast[n], slow[n])).toBeLessThan(1e-12 * Math.max(1, maxAbs(slow[n])));
+      expect(maxAbs(fast.hessian)).toBeGreaterThan(1e-3);
+    }
+  });
+
+  it('H matches central differences of the gradient (every column)', async () => {
+    const { hessian: H } = await raw(c, ['hessian']);
+    const h = 1e-5;
+    let err = 0;
+    for (let j = 0; j < c.M; j++) {
+      const p = Float64Array.from(c.params), m = Float64Array.from(c.params);
+      p[j] += h;
+      m[j] -= h;
+      const gp = evaluate(c.model, p, c.data).gradient, gm = evaluate(c.model, m, c.data).gradient;
+      for (let i = 0; i < c.M; i++) err = Math.max(err, Math.abs((gp[i] - gm[i]) / (2 * h) - H[i * c.M + j]));
+    }
+    expect(err).toBeLessThan(1e-7 * Math.max(1, maxAbs(H)));
+  });
+
+  it('is exactly symmetric, H = G + R, and each kind is the same alone and on 1 or 2 threads (bitwise)', async () => {
+    const all = await raw(c, HGR, { threads: 2 });
+    const M = c.M;
+    for (const n of HGR) {
+      let asym = 0;
+      for (let i = 0; i < M; i++) for (let j = 0; j < i; j++) asym = Math.max(asym, Math.abs(all[n][i * M + j] - all[n][j * M + i]));
+      expect(asym).toBe(0);
+    }
+    expect(maxAbsDiff(all.hessian, all.ggn.map((g, i) => g + all.residual[i]))).toBeLessThan(1e-13 * Math.max(1, maxAbs(all.hessian)));
+    for (const n of HGR) {
+      const alone = await raw(c, [n], { threads: 1 });
+      expect(maxAbsDiff(alone[n], all[n])).toBe(0);
+    }
+    const f32 = await computeCurvature(c.model, c.params, c.data, { matrices: ['hessian'], dtype: 'float32' });
+    expect(maxAbsDiff(f32.matrices.hessian!.toArray(), all.hessian)).toBeLessThan(1e-6 * Math.max(1, maxAbs(all.hessian)));
+    f32.matrices.hessian!.dispose();
+  });
+});
+
+describe('the conv slab route is the one taken', () => {
+  it('its numbers differ from the R-operator route in rounding only (so the comparison above is between two routes)', async () => {
+    const c = makeCase(NETS[2][1], NETS[2][2], 6);
+    const fast = await raw(c, ['ggn']);
+    const slow = await raw(c, ['ggn'], { rOperatorOnly: true });
+    const d = maxAbsDiff(fast.ggn, slow.ggn);
+    expect(d).toBeGreaterThan(0);
+    expect(d).toBeLessThan(1e-12 * maxAbs(slow.ggn));
+  });
+});
