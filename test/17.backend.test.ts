@@ -9,7 +9,7 @@ import { classCount, computeCurvature, evaluate, inputSize, Matrix, MatrixBuffer
 import { analyzeNetwork } from '../src/engine/analysis';
 import { normalizeModel, toRawModel } from '../src/engine/model';
 import { binding } from '../src/native/binding';
-import { lcg, maxAbs, maxAbsDiff } from './helpers/fixtures';
+import { curvatureArrays, lcg, maxAbs, maxAbsDiff } from './helpers/fixtures';
 
 type Name = 'hessian' | 'ggn' | 'residual' | 'gradient_covariance';
 const ALL: Name[] = ['hessian', 'ggn', 'residual', 'gradient_covariance'];
@@ -24,15 +24,7 @@ function makeCase(model: ModelSpec, N: number, seed: number, scale = 0.8) {
 }
 type Case = ReturnType<typeof makeCase>;
 
-async function assemble(c: Case, names: Name[], extra: Record<string, unknown> = {}): Promise<Record<string, Float64Array>> {
-  const r = await computeCurvature(c.model, c.params, c.data, { matrices: names, ...extra });
-  const out: Record<string, Float64Array> = {};
-  for (const n of names) {
-    out[n] = r.matrices[n]!.toArray();
-    r.matrices[n]!.dispose();
-  }
-  return out;
-}
+const assemble = (c: Case, names: Name[], extra: Record<string, unknown> = {}) => curvatureArrays(c, names, extra);
 
 const conv = (out: number, k: number) => ({ type: 'conv2d' as const, out_channels: out, kernel: k });
 const CONVNET: SequentialSpec = { input_shape: [1, 9, 9], loss: 'cross_entropy', layers: [

@@ -6,7 +6,7 @@
  */
 import { approx, computeCurvature, evaluate, parameterCount, classCount, inputSize, ModelSpec, SequentialSpec, MlpSpec } from '../src';
 import { binding } from '../src/native/binding';
-import { lcg, maxAbs, maxAbsDiff } from './helpers/fixtures';
+import { conv, curvatureArrays, lcg, maxAbs, maxAbsDiff } from './helpers/fixtures';
 
 type Name = 'hessian' | 'ggn' | 'residual' | 'gradient_covariance';
 
@@ -31,18 +31,8 @@ function makeCase(model: ModelSpec, N: number, seed: number, scale = 0.9, X?: Fl
   };
 }
 
-async function full(c: Case, names: Name[], extra: Record<string, unknown> = {}): Promise<Record<string, Float64Array>> {
-  const r = await computeCurvature(c.model, c.params, c.data, { matrices: names, ...extra });
-  const out: Record<string, Float64Array> = {};
-  for (const n of names) {
-    out[n] = r.matrices[n]!.toArray();
-    r.matrices[n]!.dispose();
-  }
-  return out;
-}
+const full = (c: Case, names: Name[], extra: Record<string, unknown> = {}) => curvatureArrays(c, names, extra);
 
-const conv = (out_channels: number, kernel: number | [number, number], extra: Record<string, unknown> = {}) =>
-  ({ type: 'conv2d', out_channels, kernel, ...extra }) as const;
 
 // Every layer type, with stride, padding, odd and rectangular sizes, each activation and loss.
 const ARCHITECTURES: [string, SequentialSpec, number][] = [

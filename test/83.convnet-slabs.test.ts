@@ -10,7 +10,7 @@
 import { classCount, computeCurvature, evaluate, inputSize, parameterCount, SequentialSpec } from '../src';
 import { normalizeModel, toRawModel } from '../src/engine/model';
 import { binding } from '../src/native/binding';
-import { lcg, maxAbs, maxAbsDiff } from './helpers/fixtures';
+import { conv, lcg, maxAbs, maxAbsDiff } from './helpers/fixtures';
 
 type Name = 'hessian' | 'ggn' | 'residual' | 'gradient_covariance';
 const HGR: Name[] = ['hessian', 'ggn', 'residual'];
@@ -38,8 +38,6 @@ async function raw(c: Case, names: Name[], o: Record<string, unknown> = {}) {
   return out;
 }
 
-const conv = (out_channels: number, kernel: number | [number, number], extra: Record<string, unknown> = {}) =>
-  ({ type: 'conv2d', out_channels, kernel, ...extra }) as const;
 
 const NETS: [string, SequentialSpec, number][] = [
   ['conv (stride 2, padding 1, 3 channels) relu maxpool, fc tail, cross-entropy',

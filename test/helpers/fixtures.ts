@@ -1,5 +1,5 @@
 /** Small seeded networks and datasets for the engine tests. */
-import { MlpSpec, parameterCount, LabelledData, classCount } from '../../src';
+import { computeCurvature, MlpSpec, ModelSpec, parameterCount, LabelledData, classCount } from '../../src';
 
 /** Deterministic uniform numbers in [-0.5, 0.5) (a tiny LCG: tests must not depend on Math.random). */
 export function lcg(seed: number): () => number {
@@ -38,3 +38,23 @@ export function maxAbs(a: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
   return m;
 }
+
+/** The named matrices of one computeCurvature call as plain arrays (the native matrices are freed). */
+export async function curvatureArrays<N extends string>(
+  c: { model: ModelSpec; params: Float64Array; data: LabelledData },
+  names: N[],
+  extra: Record<string, unknown> = {},
+): Promise<Record<string, Float64Array>> {
+  const r = await computeCurvature(c.model, c.params, c.data, { matrices: names as never, ...extra });
+  const out: Record<string, Float64Array> = {};
+  for (const n of names) {
+    const m = (r.matrices as Record<string, { toArray(): Float64Array; dispose(): void } | undefined>)[n]!;
+    out[n] = m.toArray();
+    m.dispose();
+  }
+  return out;
+}
+
+/** A conv2d layer of a sequential model spec. */
+export const conv = (out_channels: number, kernel: number | [number, number], extra: Record<string, unknown> = {}) =>
+  ({ type: 'conv2d', out_channels, kernel, ...extra }) as const;
