@@ -21,11 +21,6 @@ using Layer = SequentialNet::Layer;
 constexpr Index kGramTile = 256;
 constexpr Index kSampleGroup = 8;
 
-Index layer_end(const Layer& L) { return L.bias_offset + L.bias_size; }
-Index positions(const Layer& L) { return L.spec.kind == LayerKind::Conv2d ? L.positions() : 1; }
-Index patch_size(const Layer& L) { return L.spec.kind == LayerKind::Conv2d ? L.patch() : L.in.size(); }
-Index channels(const Layer& L) { return L.spec.kind == LayerKind::Conv2d ? L.out.c : L.out.size(); }
-
 // f is piecewise linear in z_q (so R_qq = 0) when no activation after layer q has a second derivative.
 bool piecewise_linear_after(const SequentialNet& net, Index q) {
   for (Index i = q + 1; i < net.depth(); ++i) {
@@ -113,7 +108,7 @@ void jacobian_rows(const SequentialNet& net, const double* params, const SeqPass
   }
   // b.d: rows (n, j) of d f / d z_q (CHW: channel-major, then position).
   const Layer& L = net.layer(q);
-  const Index P = positions(L), K = patch_size(L), C = channels(L), Mq = layer_end(L) - L.weight_offset;
+  const Index P = L.gemm_positions(), K = L.gemm_patch(), C = L.gemm_channels(), Mq = L.param_end() - L.weight_offset;
   const double* a = pass.a[size_t(q)].data() + n0 * L.in.size();
   const double* cols = a;
   if (L.spec.kind == LayerKind::Conv2d) {
@@ -138,7 +133,7 @@ void jacobian_rows(const SequentialNet& net, const double* params, const SeqPass
 
 // Samples per chunk of A for layer q: the chunk's rows fit budget::kTangentBytes.
 Index chunk_samples(const SequentialNet& net, Index q, Index N) {
-  const double per = 8.0 * double(net.outputs()) * double(layer_end(net.layer(q)) - net.layer(q).weight_offset);
+  const double per = 8.0 * double(net.outputs()) * double(net.layer(q).param_end() - net.layer(q).weight_offset);
   return std::max<Index>(1, std::min<Index>(N, static_cast<Index>(budget::kTangentBytes / per)));
 }
 
@@ -148,7 +143,7 @@ void layer_gram(const SequentialNet& net, const double* params, const SeqPass& p
                 Index q, Index i0, Index i1, double* out, Index ld, int threads, const Control& control,
                 const std::function<void(double)>& done) {
   const Layer& L = net.layer(q);
-  const Index N = pass.rows, k = net.outputs(), Mq = layer_end(L) - L.weight_offset;
+  const Index N = pass.rows, k = net.outputs(), Mq = L.param_end() - L.weight_offset;
   const Index o = i0 - L.weight_offset, w = i1 - i0, S = chunk_samples(net, q, N);
   std::vector<double> A(size_t(S * k * Mq));
   std::vector<GroupBuffers> buffers(static_cast<size_t>(threads));
@@ -204,8 +199,8 @@ double conv_slabs_workspace_bytes(const SequentialNet& net, Index N, const std::
     const Layer& L = net.layer(i);
     widest = std::max(widest, double(std::max(L.in.size(), L.out.size())));
     if (L.has_params()) {
-      square = std::max(square, double(layer_end(L) - L.weight_offset));
-      group = std::max(group, double(positions(L) * patch_size(L) + 2 * L.in.size()));
+      square = std::max(square, double(L.param_end() - L.weight_offset));
+      group = std::max(group, double(L.gemm_positions() * L.gemm_patch() + 2 * L.in.size()));
     }
   }
   double pass = 0;
@@ -230,7 +225,7 @@ void assemble_conv_slabs(const SequentialNet& net, const double* params, const D
   for (Index q = 0; q < net.depth(); ++q) {
     const Layer& L = net.layer(q);
     if (!L.has_params()) continue;
-    const Index i0 = std::max(a, L.weight_offset), i1 = std::min({b, t0, layer_end(L)});
+    const Index i0 = std::max(a, L.weight_offset), i1 = std::min({b, t0, L.param_end()});
     if (i0 < i1) pieces.push_back({q, i0, i1, piecewise_linear_after(net, q)});
   }
   // Progress: each piece's share is its count of output entries.
@@ -328,7 +323,7 @@ void assemble_conv_slabs(const SequentialNet& net, const double* params, const D
   }
   // 3. Below each square, its columns' rectangle down to b, mirrored into the upper part.
   for (const Piece& p : pieces) {
-    const Index r0 = layer_end(net.layer(p.q));
+    const Index r0 = net.layer(p.q).param_end();
     if (r0 >= b) continue;
     run_sub(tangent_kinds, r0, b, p.i0, p.i1, false, share(double(p.i1 - p.i0) * double(b - r0)));
     for (size_t t = 0; t < req.kinds.size(); ++t)

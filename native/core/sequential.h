@@ -64,6 +64,12 @@ class SequentialNet {
     Index patch() const { return in.c * spec.kh * spec.kw; }  // conv2d: columns of the im2row matrix
     Index positions() const { return out.h * out.w; }
     bool has_params() const { return spec.kind == LayerKind::Conv2d || spec.kind == LayerKind::Linear; }
+    Index param_end() const { return bias_offset + bias_size; }  // one past its last parameter
+    // A parameter layer seen as "patches x weights": conv2d has P positions of `patch` inputs each;
+    // linear is the case P = 1, patch = its input size. Outputs are CHW: channel-major, then position.
+    Index gemm_positions() const { return spec.kind == LayerKind::Conv2d ? positions() : 1; }
+    Index gemm_patch() const { return spec.kind == LayerKind::Conv2d ? patch() : in.size(); }
+    Index gemm_channels() const { return spec.kind == LayerKind::Conv2d ? out.c : out.size(); }
   };
 
   explicit SequentialNet(const SequentialSpec& spec);  // validates

@@ -19,13 +19,6 @@ constexpr Index kMaxBlock = budget::kTangentBlock;
 
 using Layer = SequentialNet::Layer;
 
-
-// A parameter layer seen as "patches x weights": conv2d has P positions of `patch` inputs each;
-// linear is the case P = 1, patch = its input size. Outputs are CHW: channel-major, then position.
-Index positions(const Layer& L) { return L.spec.kind == LayerKind::Conv2d ? L.positions() : 1; }
-Index patch_size(const Layer& L) { return L.spec.kind == LayerKind::Conv2d ? L.patch() : L.in.size(); }
-Index channels(const Layer& L) { return L.spec.kind == LayerKind::Conv2d ? L.out.c : L.out.size(); }
-
 // The patch rows of `rows` input rows: im2row for conv2d, the rows themselves for linear.
 const double* patches(const Layer& L, const double* x, Index rows, std::vector<double>& buf) {
   if (L.spec.kind != LayerKind::Conv2d) return x;
@@ -74,8 +67,8 @@ double doubles_per_row(const SequentialNet& net, Index q, bool below, Index B) {
     t += double(L.out.size());
     widest = std::max(widest, double(std::max(L.in.size(), L.out.size())));
     if (!L.has_params()) continue;
-    const double K = double(patch_size(L)), patches = i > q || below ? 2.0 * K : K / double(B);
-    conv = std::max(conv, double(positions(L)) * (patches + 3.0 * double(channels(L))));
+    const double K = double(L.gemm_patch()), patches = i > q || below ? 2.0 * K : K / double(B);
+    conv = std::max(conv, double(L.gemm_positions()) * (patches + 3.0 * double(L.gemm_channels())));
   }
   return t + 3 * widest + conv;
 }
@@ -167,7 +160,7 @@ class TangentEngine {
   // inject_forward for V_j = e_{basis + j}: the tangent of output channel c is one patch column
   // (a weight) or all ones (a bias).
   void inject_basis(const Layer& L, Index B, const double* a, Index S, double* out) {
-    const Index P = positions(L), K = patch_size(L), os = L.out.size();
+    const Index P = L.gemm_positions(), K = L.gemm_patch(), os = L.out.size();
     const double* cols = patches(L, a, S, cols_);
     for (Index j = 0; j < B; ++j) {
       const Index e = basis_ + j - L.weight_offset;
@@ -185,7 +178,7 @@ class TangentEngine {
 
   // out[(j, n)] += V_j's weights applied to sample n's input + V_j's bias.
   void inject_forward(const Layer& L, const double* V, Index B, const double* a, Index S, double* out) {
-    const Index P = positions(L), K = patch_size(L), C = channels(L), os = L.out.size();
+    const Index P = L.gemm_positions(), K = L.gemm_patch(), C = L.gemm_channels(), os = L.out.size();
     const double* cols = patches(L, a, S, cols_);
     vcat_.resize(size_t(B * C * K));  // (j, c) x K: direction j's weight slice
     for (Index j = 0; j < B; ++j) std::copy(V + j * M_ + L.weight_offset, V + j * M_ + L.weight_offset + C * K, vcat_.data() + j * C * K);
@@ -284,7 +277,7 @@ class TangentEngine {
 
   // dn_ += V_j^T delta (the weight direction's transpose applied to the primal error), for all j.
   void weights_transposed_delta(const Layer& L, const double* V, Index B, Index n0, Index S, Index i) {
-    const Index P = positions(L), K = patch_size(L), C = channels(L), is = L.in.size();
+    const Index P = L.gemm_positions(), K = L.gemm_patch(), C = L.gemm_channels(), is = L.in.size();
     const double* dt = primal_delta_positions(L, i, n0, S);
     vcat_.resize(size_t(C * B * K));  // c x (j, K)
     for (Index j = 0; j < B; ++j)
@@ -317,7 +310,7 @@ class TangentEngine {
   // acc_j += (parameter-gradient tangent of layer i along direction j) summed over the chunk:
   //   delta'_j a^T  (+ delta a'_j^T when `second` and a' is nonzero), bias: sum of delta'_j.
   void accumulate(const Layer& L, Index i, Index B, Index n0, Index S, Index row0, Index row1, bool second, double* acc) {
-    const Index P = positions(L), K = patch_size(L), C = channels(L), os = L.out.size();
+    const Index P = L.gemm_positions(), K = L.gemm_patch(), C = L.gemm_channels(), os = L.out.size();
     const double* a = primal_.a(net_, i, n0);
     const double* cols = patches(L, a, S, cols_);
     // Dw ((n, p) x (j, c)) from d_ ((j, n) x (c, p)).
@@ -373,7 +366,6 @@ Index last_param_layer(const SequentialNet& net) {
   while (!net.layer(i).has_params()) --i;
   return i;
 }
-Index layer_end(const Layer& L) { return L.bias_offset + L.bias_size; }
 
 // Block and chunk sizes for tangents starting at layer q: B directions x S samples per run.
 void block_shape(const SequentialNet& net, Index q, Index columns, Index N, double budget, bool below, Index& B, Index& S) {
@@ -533,7 +525,7 @@ void assemble_curvature(const SequentialNet& net, const double* params, const Da
   for (Index c0 = cb; c0 < ce;) {
     const Index q = net.layer_of(c0);
     Index B = 0, S = 0;
-    block_shape(net, q, std::min(ce, layer_end(net.layer(q))) - c0, N, budget::kTangentBytes,
+    block_shape(net, q, std::min(ce, net.layer(q).param_end()) - c0, N, budget::kTangentBytes,
                 !symmetric && net.layer_of(rb) < q, B, S);
     if (!(symmetric && c0 >= t0)) blocks.push_back({c0, B, S, q});  // (a tail column's rows are all the tail's)
     c0 += B;
