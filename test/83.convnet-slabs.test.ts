@@ -10,7 +10,7 @@
 import { classCount, computeCurvature, evaluate, inputSize, parameterCount, SequentialSpec } from '../src';
 import { normalizeModel, toRawModel } from '../src/engine/model';
 import { binding } from '../src/native/binding';
-import { conv, lcg, maxAbs, maxAbsDiff } from './helpers/fixtures';
+import { conv, finiteDifferenceError, lcg, maxAbs, maxAbsDiff } from './helpers/fixtures';
 
 type Name = 'hessian' | 'ggn' | 'residual' | 'gradient_covariance';
 const HGR: Name[] = ['hessian', 'ggn', 'residual'];
@@ -78,15 +78,7 @@ describe.each(NETS)('%s', (_name, model, N) => {
 
   it('H matches central differences of the gradient (every column)', async () => {
     const { hessian: H } = await raw(c, ['hessian']);
-    const h = 1e-5;
-    let err = 0;
-    for (let j = 0; j < c.M; j++) {
-      const p = Float64Array.from(c.params), m = Float64Array.from(c.params);
-      p[j] += h;
-      m[j] -= h;
-      const gp = evaluate(c.model, p, c.data).gradient, gm = evaluate(c.model, m, c.data).gradient;
-      for (let i = 0; i < c.M; i++) err = Math.max(err, Math.abs((gp[i] - gm[i]) / (2 * h) - H[i * c.M + j]));
-    }
+    const err = finiteDifferenceError(c, H);
     expect(err).toBeLessThan(1e-7 * Math.max(1, maxAbs(H)));
   });
 

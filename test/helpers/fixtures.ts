@@ -1,5 +1,5 @@
 /** Small seeded networks and datasets for the engine tests. */
-import { computeCurvature, MlpSpec, ModelSpec, parameterCount, LabelledData, classCount } from '../../src';
+import { computeCurvature, evaluate, MlpSpec, ModelSpec, parameterCount, LabelledData, classCount } from '../../src';
 
 /** Deterministic uniform numbers in [-0.5, 0.5) (a tiny LCG: tests must not depend on Math.random). */
 export function lcg(seed: number): () => number {
@@ -58,3 +58,16 @@ export async function curvatureArrays<N extends string>(
 /** A conv2d layer of a sequential model spec. */
 export const conv = (out_channels: number, kernel: number | [number, number], extra: Record<string, unknown> = {}) =>
   ({ type: 'conv2d', out_channels, kernel, ...extra }) as const;
+
+/** Largest |central difference of the gradient (step h) - H| over all entries of the row-major M x M H. */
+export function finiteDifferenceError(c: { model: ModelSpec; params: Float64Array; data: LabelledData; M: number }, H: ArrayLike<number>, h = 1e-5): number {
+  let err = 0;
+  for (let j = 0; j < c.M; j++) {
+    const p = Float64Array.from(c.params), m = Float64Array.from(c.params);
+    p[j] += h;
+    m[j] -= h;
+    const gp = evaluate(c.model, p, c.data).gradient, gm = evaluate(c.model, m, c.data).gradient;
+    for (let i = 0; i < c.M; i++) err = Math.max(err, Math.abs((gp[i] - gm[i]) / (2 * h) - H[i * c.M + j]));
+  }
+  return err;
+}
