@@ -5,11 +5,11 @@
  * in analyze; the stricter request checks hold on both paths; and the convnet's MLP-tail slab
  * route equals the R-operator route and finite differences.
  */
-import { classCount, computeCurvature, evaluate, inputSize, Matrix, MatrixBuffers, ModelSpec, parameterCount, SequentialSpec } from '../src';
+import { classCount, computeCurvature, inputSize, Matrix, MatrixBuffers, ModelSpec, parameterCount, SequentialSpec } from '../src';
 import { analyzeNetwork } from '../src/engine/analysis';
 import { normalizeModel, toRawModel } from '../src/engine/model';
 import { binding } from '../src/native/binding';
-import { curvatureArrays, lcg, maxAbs, maxAbsDiff } from './helpers/fixtures';
+import { curvatureArrays, finiteDifferenceError, lcg, maxAbs, maxAbsDiff } from './helpers/fixtures';
 
 type Name = 'hessian' | 'ggn' | 'residual' | 'gradient_covariance';
 const ALL: Name[] = ['hessian', 'ggn', 'residual', 'gradient_covariance'];
@@ -105,15 +105,7 @@ describe('convnet: the MLP-tail slab route', () => {
 
   it('its H matches central differences of the gradient on the tail and cross blocks', async () => {
     const { hessian: H } = await assemble(c, ['hessian']);
-    const h = 1e-5;
-    let err = 0;
-    for (let j = 0; j < c.M; j += 7) {
-      const p = Float64Array.from(c.params), m = Float64Array.from(c.params);
-      p[j] += h;
-      m[j] -= h;
-      const gp = evaluate(c.model, p, c.data).gradient, gm = evaluate(c.model, m, c.data).gradient;
-      for (let i = 0; i < c.M; i++) err = Math.max(err, Math.abs((gp[i] - gm[i]) / (2 * h) - H[i * c.M + j]));
-    }
+    const err = finiteDifferenceError(c, H, 1e-5, 7);  // every 7th column: the tail and cross blocks both
     expect(err).toBeLessThan(1e-7 * Math.max(1, maxAbs(H)));
   });
 });
