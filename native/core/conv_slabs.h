@@ -54,7 +54,18 @@ bool conv_slabs_take(const SequentialNet& net, const CurvatureRequest& request, 
 void assemble_conv_slabs(const SequentialNet& net, const double* params, const DataView& data,
                          const CurvatureRequest& request, const std::vector<BlockSink>& sinks, const Control& control);
 
-/// Bytes of workspace the Gram pieces add to the R-operator route's estimate.
+/// Bytes of workspace the Gram pieces and the tail rectangle add to the R-operator route's estimate.
 double conv_slabs_workspace_bytes(const SequentialNet& net, Index N, const std::vector<CurvatureKind>& kinds, int threads);
+
+/// The layer whose columns' rectangle below its square goes by the tail's input Jacobian (the last
+/// parameter layer before the MLP tail), or -1 when the model has none.
+Index conv_slabs_tail_rectangle_layer(const SequentialNet& net);
+
+/// That piece alone (the tests compare it with the R-operator route and with the full assembly,
+/// bitwise): rows [t0, row_end) from the tail's first parameter t0, columns inside that layer,
+/// H, G and R only; output as assemble_curvature's (element (row, col) at
+/// (row - row_begin) * ld + col - col_begin).
+void assemble_tail_rectangle(const SequentialNet& net, const double* params, const DataView& data,
+                             const CurvatureRequest& request, const std::vector<BlockSink>& sinks, const Control& control);
 
 }  // namespace hl
