@@ -60,17 +60,12 @@ struct GroupBuffers {
   std::vector<double> d, dn, scratch, cols;
 };
 
-// Rows (n, j) of A (ns*k rows of M_q = weights then biases of layer q) for samples
-// [n0, n0 + ns): L_{n}[:, j]^T J_q,n, i.e. the root vector backpropagated from the output to
-// z_q, contracted with the layer's patches over positions.
-void jacobian_rows(const SequentialNet& net, const double* params, const SeqPass& pass, const std::vector<double>& roots,
-                   Index q, Index n0, Index ns, double* A, GroupBuffers& b) {
-  const Index k = net.outputs(), R = ns * k, D = net.depth();
-  b.d.resize(size_t(R * k));
-  for (Index n = 0; n < ns; ++n)
-    for (Index j = 0; j < k; ++j)
-      for (Index a = 0; a < k; ++a) b.d[size_t((n * k + j) * k + a)] = roots[size_t((n0 + n) * k * k + a * k + j)];
-  for (Index i = D - 1; i > q; --i) {
+// Backpropagates b.d, `per` vectors per sample for samples [n0, n0 + ns) (rows (n, j)) at the
+// activation a_from, down to a_to (to < from): through each layer's transpose (parameters fixed).
+void backward_rows(const SequentialNet& net, const double* params, const SeqPass& pass, Index from, Index to,
+                   Index n0, Index ns, Index per, GroupBuffers& b) {
+  const Index R = ns * per;
+  for (Index i = from - 1; i >= to; --i) {
     const Layer& L = net.layer(i);
     const Index is = L.in.size(), os = L.out.size();
     b.dn.assign(size_t(R * is), 0.0);
@@ -82,9 +77,9 @@ void jacobian_rows(const SequentialNet& net, const double* params, const SeqPass
       case LayerKind::MaxPool2d: {
         for (Index n = 0; n < ns; ++n) {
           const std::int32_t* arg = pass.pool[size_t(i)].data() + (n0 + n) * os;
-          for (Index j = 0; j < k; ++j) {
-            const double* src = b.d.data() + (n * k + j) * os;
-            double* dst = b.dn.data() + (n * k + j) * is;
+          for (Index j = 0; j < per; ++j) {
+            const double* src = b.d.data() + (n * per + j) * os;
+            double* dst = b.dn.data() + (n * per + j) * is;
             for (Index o = 0; o < os; ++o) dst[arg[o]] += src[o];
           }
         }
@@ -96,9 +91,9 @@ void jacobian_rows(const SequentialNet& net, const double* params, const SeqPass
         const Activation act = activation_of(L.spec.kind);
         for (Index n = 0; n < ns; ++n) {
           const double* z = pass.a[size_t(i)].data() + (n0 + n) * is;
-          for (Index j = 0; j < k; ++j) {
-            const double* src = b.d.data() + (n * k + j) * is;
-            double* dst = b.dn.data() + (n * k + j) * is;
+          for (Index j = 0; j < per; ++j) {
+            const double* src = b.d.data() + (n * per + j) * is;
+            double* dst = b.dn.data() + (n * per + j) * is;
             for (Index e = 0; e < is; ++e) dst[e] = act_d1(act, z[e]) * src[e];
           }
         }
@@ -106,6 +101,19 @@ void jacobian_rows(const SequentialNet& net, const double* params, const SeqPass
     }
     b.d.swap(b.dn);
   }
+}
+
+// Rows (n, j) of A (ns*k rows of M_q = weights then biases of layer q) for samples
+// [n0, n0 + ns): L_{n}[:, j]^T J_q,n, i.e. the root vector backpropagated from the output to
+// z_q, contracted with the layer's patches over positions.
+void jacobian_rows(const SequentialNet& net, const double* params, const SeqPass& pass, const std::vector<double>& roots,
+                   Index q, Index n0, Index ns, double* A, GroupBuffers& b) {
+  const Index k = net.outputs(), R = ns * k, D = net.depth();
+  b.d.resize(size_t(R * k));
+  for (Index n = 0; n < ns; ++n)
+    for (Index j = 0; j < k; ++j)
+      for (Index a = 0; a < k; ++a) b.d[size_t((n * k + j) * k + a)] = roots[size_t((n0 + n) * k * k + a * k + j)];
+  backward_rows(net, params, pass, D, q + 1, n0, ns, k, b);
   // b.d: rows (n, j) of d f / d z_q (CHW: channel-major, then position).
   const Layer& L = net.layer(q);
   const Index P = L.gemm_positions(), K = L.gemm_patch(), C = L.gemm_channels(), Mq = L.param_end() - L.weight_offset;
@@ -195,6 +203,13 @@ Index last_pre_tail_layer(const SequentialNet& net, const MlpTail& tail) {
   return -1;
 }
 
+// The parameter layer before layer q, or -1.
+Index previous_param_layer(const SequentialNet& net, Index q) {
+  for (Index i = q - 1; i >= 0; --i)
+    if (net.layer(i).has_params()) return i;
+  return -1;
+}
+
 // How x reaches z_q (the output of that layer q): each layer in between passes an entry from ONE
 // input entry (a pool's argmax; activations, flatten and identity keep the index) times a gain
 // (an activation's derivative). So row s of J_x,n = dx_n / dtheta_q is gain_n(s) times the patch
@@ -266,6 +281,7 @@ std::vector<ChannelColumns> chunk_channels(const Layer& Lq, Index c0, Index c1) 
 // One worker's buffers, kept across its tasks.
 struct TailWork {
   std::vector<double> Y, rows, tmp, vc, patches, prow, T;
+  GroupBuffers back;
 };
 
 // Everything the tasks of one column chunk read.
@@ -273,10 +289,12 @@ struct TailChunk {
   const SequentialNet* net;
   const SeqPass* pass;
   const TailTerms* tt;
-  const InputRoute* route;
+  const InputRoute* route;  // from layer q's output to the activation a_lift (lift >= 0) or x
+  const double* params;
   Index q, N, T0, b;  // rows [T0, b) (parameter order) x the chunk's w columns
   Index w;
   std::vector<ChannelColumns> channels;
+  Index lift = -1;  // q's route ends at a_lift, below x: the vectors at x go down to it first
   // The patch row of position pos of sample n (conv2d: built in buf; linear: the input itself).
   const double* patch(Index n, Index pos, std::vector<double>& buf) const {
     const Layer& Lq = net->layer(q);
@@ -303,6 +321,15 @@ void rows_to_input(const TailTerms& t, Index n, Index j, Index g, TailWork& wk) 
                 t.params + t.lay.weight_offset(l), in, 0.0, wk.tmp.data(), in);
     wk.rows.swap(wk.tmp);
   }
+}
+
+// The g vectors at x in wk.rows, for a layer q whose route ends below x (at a_lift: the input of
+// the last parameter layer before the tail): backpropagated to a_lift through that layer.
+void lift_rows(const TailChunk& ck, Index n, Index g, TailWork& wk) {
+  if (ck.lift < 0) return;
+  wk.back.d.swap(wk.rows);
+  backward_rows(*ck.net, ck.params, *ck.pass, ck.tt->tail.first, ck.lift, n, 1, g, wk.back);
+  wk.rows.swap(wk.back.d);
 }
 
 // Y_j[n, :] = (v_j^T J_x,n) on the chunk's columns for the g vectors v_j at x in wk.rows (g x nx);
@@ -372,6 +399,7 @@ void term_xi(const TailChunk& ck, size_t e, Index m, Index r0, Index r1, double*
                 wk.tmp.data(), in);
     wk.rows.swap(wk.tmp);
     rows_to_input(t, n, m - 1, g, wk);
+    lift_rows(ck, n, g, wk);
     contract(ck, n, g, wk.Y.data(), N * ck.w, wk);
   }
   const double* A = t.pass.A[size_t(m - 1)].data();  // N x in: a_{m-1}
@@ -424,6 +452,7 @@ void term_k(const TailChunk& ck, Index m, Index sa, Index sb, const std::vector<
     wk.rows.assign(size_t(g * in), 0.0);
     for (Index j = 0; j < g; ++j) wk.rows[size_t(j * in + sa + j)] = 1.0;
     rows_to_input(t, n, m - 1, g, wk);
+    lift_rows(ck, n, g, wk);
     contract(ck, n, g, wk.Y.data(), N * ck.w, wk);
   }
   const double* D = t.pass.Delta[size_t(m)].data();  // N x out
@@ -507,8 +536,8 @@ double tail_rectangle_bytes(const SequentialNet& net, Index N, const std::vector
 // it shares rows with every unit), then the staging goes to the sinks.
 void tail_rectangle(const SequentialNet& net, const double* params, const SeqPass& pass, const std::int32_t* labels,
                     Index q, Index b, Index i0, Index i1, const std::vector<CurvatureKind>& kinds,
-                    const std::vector<BlockSink>& sinks, Index at_row, Index at_col, bool mirror, int threads,
-                    const Control& control) {
+                    const std::vector<BlockSink>& sinks, Index at_row, Index at_col, bool mirror, Index lift,
+                    int threads, const Control& control) {
   const MlpTail tail = mlp_tail(net);
   const Index N = pass.rows, T0 = tail.t0, rows = b - T0, W = i1 - i0, L = tail.spec.depth(), G = budget::kTailUnits;
   const Layer& Lq = net.layer(q);
@@ -524,7 +553,7 @@ void tail_rectangle(const SequentialNet& net, const double* params, const SeqPas
     if (k != CurvatureKind::Residual || !flat) xi_kinds.push_back(k);
   tt.pc = preactivation_curvature(tail.spec, tt.params, x, tt.pass, xi_kinds, threads);
   control.check();
-  const InputRoute route = input_route(net, pass, q, tail.first);
+  const InputRoute route = input_route(net, pass, q, lift >= 0 ? lift : tail.first);
 
   const Index wmax = tail_chunk_columns(rows, N, W);
   std::vector<std::vector<double>> staging(kinds.size());
@@ -533,7 +562,7 @@ void tail_rectangle(const SequentialNet& net, const double* params, const SeqPas
   Progress progress(control, "assembly", double(W));
   for (Index c0 = i0; c0 < i1; c0 += wmax) {
     const Index c1 = std::min(i1, c0 + wmax);
-    TailChunk ck{&net, &pass, &tt, &route, q, N, T0, b, c1 - c0, chunk_channels(Lq, c0, c1)};
+    TailChunk ck{&net, &pass, &tt, &route, params, q, N, T0, b, c1 - c0, chunk_channels(Lq, c0, c1), lift};
     k_targets.clear();
     for (size_t t = 0; t < kinds.size(); ++t) {
       staging[t].resize(size_t(rows * ck.w));
@@ -556,17 +585,18 @@ void tail_rectangle(const SequentialNet& net, const double* params, const SeqPas
     if (!k_targets.empty()) {
       struct KTask { Index m, sa, sb; size_t cc; };
       std::vector<KTask> two;
-      for (size_t i = 0; i < ck.channels.size(); ++i) {
+      // (K_1 = I: row s of J_x itself, a gather into one channel's columns, unless lifted.)
+      for (size_t i = 0; i < ck.channels.size() && lift < 0; ++i) {
         const std::vector<Index>& S = route.by_channel[size_t(ck.channels[i].c)];
         for (Index sa = 0; sa < Index(S.size()) && k_rows(ck, 1, S[size_t(sa)]) > 0; sa += G)
           two.push_back({1, sa, std::min<Index>(Index(S.size()), sa + G), i});
       }
-      for (Index m = 2; m <= L; ++m)
+      for (Index m = lift < 0 ? 2 : 1; m <= L; ++m)
         for (Index sa = 0; sa < tt.lay.in(m) && k_rows(ck, m, sa) > 0; sa += G)
           two.push_back({m, sa, std::min(tt.lay.in(m), sa + G), 0});
       parallel_for(static_cast<Index>(two.size()), threads, &control, [&](Index i, int worker) {
         const KTask& tk = two[size_t(i)];
-        if (tk.m == 1) {
+        if (tk.m == 1 && lift < 0) {
           const ChannelColumns& cc = ck.channels[tk.cc];
           term_k_first(ck, cc, route.by_channel[size_t(cc.c)].data() + tk.sa, tk.sb - tk.sa, k_targets,
                        work[size_t(worker)]);
@@ -594,6 +624,140 @@ void tail_rectangle(const SequentialNet& net, const double* params, const SeqPas
   }
 }
 
+
+// The block rows [r0, r1) of layer q2 (the last parameter layer before the tail) x columns
+// [i0, i1) of layer q1, the parameter layer before it, when f is piecewise linear after q2:
+//   G = (1/N) sum_n A_q2,n^T A_q1,n: the cross product of the two layers' Gram rows A = L^T J;
+//   R = (1/N) sum_n sum_p delta_q2,n[c, p] d cols_q2,n[p, k] / d theta_q1: z_q2 is bilinear in
+//       (W_q2, a_q2) and f is linear in z_q2 on each sample's region, so this is all of f's second
+//       derivative across the two layers; a_q2 is pools and activations of z_q1, so each
+//       d a_q2[e] / d theta_q1 is a gain times one patch row of q1 (InputRoute);
+//   H = G's product plus R's (H's own route would repeat the same two products).
+// Each kind's block goes to (at_row + row - r0, at_col + col - i0) of its sink and transposed.
+void cross_block(const SequentialNet& net, const double* params, const SeqPass& pass, const std::vector<double>& roots,
+                 Index q1, Index q2, Index r0, Index r1, Index i0, Index i1, const std::vector<CurvatureKind>& kinds,
+                 const std::vector<BlockSink>& sinks, Index at_row, Index at_col, int threads, const Control& control) {
+  const Layer& L1 = net.layer(q1);
+  const Layer& L2 = net.layer(q2);
+  const Index N = pass.rows, k = net.outputs();
+  const Index M1 = L1.param_end() - L1.weight_offset, M2 = L2.param_end() - L2.weight_offset;
+  const Index w1 = i1 - i0, w2 = r1 - r0, o1 = i0 - L1.weight_offset, o2 = r0 - L2.weight_offset;
+  const Index P1 = L1.gemm_positions(), K1 = L1.gemm_patch(), C1 = L1.gemm_channels();
+  const Index P2 = L2.gemm_positions(), K2 = L2.gemm_patch(), C2 = L2.gemm_channels();
+  bool need_g = false, need_r = false;
+  for (auto kd : kinds) {
+    need_g = need_g || kd != CurvatureKind::Residual;
+    need_r = need_r || kd != CurvatureKind::GaussNewton;
+  }
+  const Index S = std::max<Index>(1, std::min({chunk_samples(net, q1, N), chunk_samples(net, q2, N),
+                                               static_cast<Index>(budget::kTangentBytes / (8.0 * double(P1 * K1)))}));
+  std::vector<double> gram(size_t(w2 * w1), 0.0), bil(size_t(w2 * w1), 0.0);
+  std::vector<double> A1, A2, dT, cols1;
+  std::vector<GroupBuffers> buffers(static_cast<size_t>(threads));
+  std::vector<std::vector<double>> B(static_cast<size_t>(threads)), T(static_cast<size_t>(threads));
+  // The a_q2 entry under row k2 of q2's patch at its position p2 (-1: padding).
+  std::vector<Index> entry(size_t(K2 * P2));
+  for (Index k2 = 0; k2 < K2; ++k2)
+    for (Index p2 = 0; p2 < P2; ++p2) {
+      Index e = k2;
+      if (L2.spec.kind == LayerKind::Conv2d) {
+        const Index kh = L2.spec.kh, kw = L2.spec.kw, c = k2 / (kh * kw), i = (k2 / kw) % kh, j = k2 % kw;
+        const Index y = (p2 / L2.out.w) * L2.spec.sh - L2.spec.ph + i, x = (p2 % L2.out.w) * L2.spec.sw - L2.spec.pw + j;
+        e = y >= 0 && y < L2.in.h && x >= 0 && x < L2.in.w ? (c * L2.in.h + y) * L2.in.w + x : -1;
+      }
+      entry[size_t(k2 * P2 + p2)] = e;
+    }
+  const InputRoute route = need_r ? input_route(net, pass, q1, q2) : InputRoute{};
+  std::vector<Index> chan(size_t(route.nx));
+  for (size_t c = 0; c < route.by_channel.size(); ++c)
+    for (Index s : route.by_channel[c]) chan[size_t(s)] = Index(c);
+  Progress progress(control, "assembly", double(N));
+  for (Index n0 = 0; n0 < N; n0 += S) {
+    const Index ns = std::min(S, N - n0);
+    if (need_g) {
+      A1.resize(size_t(ns * k * M1));
+      A2.resize(size_t(ns * k * M2));
+      parallel_for((ns + kSampleGroup - 1) / kSampleGroup, threads, &control, [&](Index g, int worker) {
+        const Index g0 = g * kSampleGroup, gn = std::min(kSampleGroup, ns - g0);
+        jacobian_rows(net, params, pass, roots, q1, n0 + g0, gn, A1.data() + g0 * k * M1, buffers[size_t(worker)]);
+        jacobian_rows(net, params, pass, roots, q2, n0 + g0, gn, A2.data() + g0 * k * M2, buffers[size_t(worker)]);
+      });
+      parallel_for((w2 + kGramTile - 1) / kGramTile, threads, &control, [&](Index t, int) {
+        const Index a0 = t * kGramTile, a1 = std::min(w2, a0 + kGramTile);
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, a1 - a0, w1, ns * k, 1.0 / double(N), A2.data() + o2 + a0,
+                    M2, A1.data() + o1, M1, 1.0, gram.data() + a0 * w1, w1);
+      });
+    }
+    if (need_r) {
+      // delta_q2 of the chunk as C2 x (n, p2), and q1's patches of the chunk.
+      dT.resize(size_t(C2 * ns * P2));
+      const double* d2 = pass.delta[size_t(q2 + 1)].data() + n0 * C2 * P2;
+      for (Index n = 0; n < ns; ++n)
+        for (Index c = 0; c < C2; ++c)
+          std::copy(d2 + (n * C2 + c) * P2, d2 + (n * C2 + c + 1) * P2, dT.data() + c * ns * P2 + n * P2);
+      const double* a1 = pass.a[size_t(q1)].data() + n0 * L1.in.size();
+      const double* patches = a1;
+      if (L1.spec.kind == LayerKind::Conv2d) {
+        cols1.resize(size_t(ns * P1 * K1));
+        seq::im2row(L1, a1, ns, cols1.data());
+        patches = cols1.data();
+      }
+      parallel_for(K2, threads, &control, [&](Index k2, int worker) {
+        Index ch = -1;
+        for (Index p2 = 0; p2 < P2 && ch < 0; ++p2)
+          if (entry[size_t(k2 * P2 + p2)] >= 0) ch = chan[size_t(entry[size_t(k2 * P2 + p2)])];
+        if (ch < 0) return;
+        // B ((n, p2) x (K1 + 1)): the gain times q1's patch row (and 1 for its bias) of the entry.
+        std::vector<double>& b = B[size_t(worker)];
+        std::vector<double>& t = T[size_t(worker)];
+        const Index wb = K1 + 1;
+        b.resize(size_t(ns * P2 * wb));
+        for (Index n = 0; n < ns; ++n)
+          for (Index p2 = 0; p2 < P2; ++p2) {
+            double* row = b.data() + (n * P2 + p2) * wb;
+            const Index e = entry[size_t(k2 * P2 + p2)];
+            if (e < 0) {
+              std::fill(row, row + wb, 0.0);
+              continue;
+            }
+            const Index at = (n0 + n) * route.nx + e;
+            const double g = route.gain[size_t(at)];
+            const double* pr = patches + (n * P1 + route.pos[size_t(at)]) * K1;
+            for (Index j = 0; j < K1; ++j) row[j] = g * pr[j];
+            row[K1] = g;
+          }
+        t.resize(size_t(C2 * wb));
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, C2, wb, ns * P2, 1.0 / double(N), dT.data(), ns * P2,
+                    b.data(), wb, 0.0, t.data(), wb);
+        for (Index c = 0; c < C2; ++c) {
+          const Index rr = c * K2 + k2 - o2;
+          if (rr < 0 || rr >= w2) continue;
+          double* out = bil.data() + rr * w1;
+          for (Index j = 0; j < K1; ++j) {
+            const Index col = ch * K1 + j - o1;
+            if (col >= 0 && col < w1) out[col] += t[size_t(c * wb + j)];
+          }
+          const Index bcol = C1 * K1 + ch - o1;
+          if (L1.bias_size > 0 && bcol >= 0 && bcol < w1) out[bcol] += t[size_t(c * wb + K1)];
+        }
+      });
+    }
+    control.check();
+    progress.add(double(ns));
+  }
+  parallel_for(w2, threads, &control, [&](Index rr, int) {
+    for (size_t t = 0; t < kinds.size(); ++t) {
+      const BlockSink& s = sinks[t];
+      for (Index c = 0; c < w1; ++c) {
+        const double g = gram[size_t(rr * w1 + c)], r = bil[size_t(rr * w1 + c)];
+        const double v = kinds[t] == CurvatureKind::GaussNewton ? g : kinds[t] == CurvatureKind::Residual ? r : g + r;
+        put(s, at_row + rr, at_col + c, v);
+        put(s, at_col + c, at_row + rr, v);
+      }
+    }
+  });
+}
+
 }  // namespace
 
 bool conv_slabs_take(const SequentialNet& net, const CurvatureRequest& req, const Rect& rect) {
@@ -619,7 +783,7 @@ void assemble_tail_rectangle(const SequentialNet& net, const double* params, con
   SeqPass pass;
   seq_forward(net, params, data, nullptr, data.N, false, pass);
   control.check();
-  tail_rectangle(net, params, pass, data.y, q, rect.re, rect.cb, rect.ce, req.kinds, sinks, 0, 0, false,
+  tail_rectangle(net, params, pass, data.y, q, rect.re, rect.cb, rect.ce, req.kinds, sinks, 0, 0, false, -1,
                  resolve_threads(req.threads), control);
 }
 
@@ -698,22 +862,27 @@ void assemble_conv_slabs(const SequentialNet& net, const double* params, const D
 
   // The last parameter layer before the tail: the rows of its rectangle are all the tail's.
   const MlpTail mt = mlp_tail(net);
-  const Index last = last_pre_tail_layer(net, mt);
-  const bool tail_rows = last >= 0 && b > mt.t0 && std::any_of(pieces.begin(), pieces.end(), [&](const Piece& p) {
-                           return p.q == last;
-                         });
+  const Index last = last_pre_tail_layer(net, mt), prev = previous_param_layer(net, last);
+  auto has_piece = [&](Index q) {
+    return q >= 0 && std::any_of(pieces.begin(), pieces.end(), [&](const Piece& p) { return p.q == q; });
+  };
+  const bool tail_rows = b > mt.t0 && has_piece(last);
+  // The layer before it, when f is piecewise linear after `last`: its rows of `last` by the cross
+  // Gram and the bilinear term, its tail rows by the tail's input Jacobian lifted through `last`.
+  const bool pair = prev >= 0 && piecewise_linear_after(net, last) && has_piece(prev) && b > net.layer(prev).param_end();
 
   // 1. The pre-tail squares by the Gram (with the primal pass and the output Hessians' roots).
   const bool any_gram = sg >= 0 || std::any_of(pieces.begin(), pieces.end(), [&](const Piece& p) {
                           return p.flat && (sh >= 0 || sr >= 0);
                         });
   SeqPass pass;
-  if (any_gram || tail_rows) {
-    seq_forward(net, params, data, nullptr, N, false, pass);
+  std::vector<double> roots;
+  if (any_gram || tail_rows || pair) {
+    seq_forward(net, params, data, nullptr, N, pair, pass);
     control.check();
   }
+  if (any_gram || pair) roots = output_hessian_roots(net, pass, data.y, T);
   if (any_gram) {
-    const std::vector<double> roots = output_hessian_roots(net, pass, data.y, T);
     std::vector<double> staging;
     for (const Piece& p : pieces) {
       const Index w = p.i1 - p.i0, at = p.i0 - a;
@@ -769,15 +938,25 @@ void assemble_conv_slabs(const SequentialNet& net, const double* params, const D
   for (const Piece& p : pieces) {
     const Index r0 = net.layer(p.q).param_end();
     if (r0 >= b) continue;
-    const Control sub = share(double(p.i1 - p.i0) * double(b - r0));
+    std::vector<BlockSink> tangent_sinks;
+    for (size_t t = 0; t < req.kinds.size(); ++t)
+      if (tangent_kind(req.kinds[t])) tangent_sinks.push_back(sinks[t]);
+    const Index w = p.i1 - p.i0;
     if (p.q == last) {
-      std::vector<BlockSink> tangent_sinks;
-      for (size_t t = 0; t < req.kinds.size(); ++t)
-        if (tangent_kind(req.kinds[t])) tangent_sinks.push_back(sinks[t]);
       tail_rectangle(net, params, pass, data.y, p.q, b, p.i0, p.i1, tangent_kinds, tangent_sinks, r0 - a, p.i0 - a,
-                     true, T, sub);
+                     true, -1, T, share(double(w) * double(b - r0)));
       continue;
     }
+    if (pair && p.q == prev) {
+      const Index r1 = std::min(b, mt.t0);
+      cross_block(net, params, pass, roots, prev, last, r0, r1, p.i0, p.i1, tangent_kinds, tangent_sinks, r0 - a,
+                  p.i0 - a, T, share(double(w) * double(r1 - r0)));
+      if (b > mt.t0)
+        tail_rectangle(net, params, pass, data.y, p.q, b, p.i0, p.i1, tangent_kinds, tangent_sinks, mt.t0 - a,
+                       p.i0 - a, true, last, T, share(double(w) * double(b - mt.t0)));
+      continue;
+    }
+    const Control sub = share(double(w) * double(b - r0));
     run_sub(tangent_kinds, r0, b, p.i0, p.i1, false, sub);
     for (size_t t = 0; t < req.kinds.size(); ++t)
       if (tangent_kind(req.kinds[t])) mirror_rectangle(sinks[t], r0 - a, b - a, p.i0 - a, p.i1 - a);
