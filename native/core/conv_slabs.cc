@@ -210,6 +210,23 @@ Index previous_param_layer(const SequentialNet& net, Index q) {
   return -1;
 }
 
+// The input entry under row k of layer L's patch at position p (entry[k * P + p]; -1: padding).
+std::vector<Index> patch_entries(const Layer& L) {
+  const Index K = L.gemm_patch(), P = L.gemm_positions();
+  std::vector<Index> entry(size_t(K * P));
+  for (Index k = 0; k < K; ++k)
+    for (Index p = 0; p < P; ++p) {
+      Index e = k;
+      if (L.spec.kind == LayerKind::Conv2d) {
+        const Index kh = L.spec.kh, kw = L.spec.kw, c = k / (kh * kw), i = (k / kw) % kh, j = k % kw;
+        const Index y = (p / L.out.w) * L.spec.sh - L.spec.ph + i, x = (p % L.out.w) * L.spec.sw - L.spec.pw + j;
+        e = y >= 0 && y < L.in.h && x >= 0 && x < L.in.w ? (c * L.in.h + y) * L.in.w + x : -1;
+      }
+      entry[size_t(k * P + p)] = e;
+    }
+  return entry;
+}
+
 // How x reaches z_q (the output of that layer q): each layer in between passes an entry from ONE
 // input entry (a pool's argmax; activations, flatten and identity keep the index) times a gain
 // (an activation's derivative). So row s of J_x,n = dx_n / dtheta_q is gain_n(s) times the patch
@@ -218,6 +235,7 @@ Index previous_param_layer(const SequentialNet& net, Index q) {
 struct InputRoute {
   Index nx = 0;                                // in_t, the tail's input size
   std::vector<std::vector<Index>> by_channel;  // the s of each channel of z_q
+  std::vector<Index> chan;                     // the channel of each s
   std::vector<Index> pos;                      // N x nx: position of s's entry in its channel of z_q
   std::vector<double> gain;                    // N x nx
 };
@@ -245,7 +263,10 @@ InputRoute input_route(const SequentialNet& net, const SeqPass& pass, Index q, I
       }
       r.pos[size_t(n * nx + s)] = e % P;
       r.gain[size_t(n * nx + s)] = g;
-      if (n == 0) r.by_channel[size_t(e / P)].push_back(s);
+      if (n == 0) {
+        r.by_channel[size_t(e / P)].push_back(s);
+        r.chan.push_back(e / P);
+      }
     }
   return r;
 }
@@ -295,6 +316,8 @@ struct TailChunk {
   Index w;
   std::vector<ChannelColumns> channels;
   Index lift = -1;  // q's route ends at a_lift, below x: the vectors at x go down to it first
+  const InputRoute* route_x = nullptr;      // lifted: x's route to the lift layer's output
+  const std::vector<Index>* lift_entries = nullptr;  // lifted: patch_entries of the lift layer
   // The patch row of position pos of sample n (conv2d: built in buf; linear: the input itself).
   const double* patch(Index n, Index pos, std::vector<double>& buf) const {
     const Layer& Lq = net->layer(q);
@@ -330,6 +353,26 @@ void lift_rows(const TailChunk& ck, Index n, Index g, TailWork& wk) {
   wk.back.d.swap(wk.rows);
   backward_rows(*ck.net, ck.params, *ck.pass, ck.tt->tail.first, ck.lift, n, 1, g, wk.back);
   wk.rows.swap(wk.back.d);
+}
+
+// Rows [sa, sa + g) of K_1 = I (unit vectors at x) lifted to a_lift without the dense transpose:
+// x[s] is gain * z_lift[c, p] (one entry) and z_lift[c, p] = sum_k W[c, k] a_lift[entry(k, p)].
+void lift_unit_rows(const TailChunk& ck, Index n, Index sa, Index g, TailWork& wk) {
+  const InputRoute& rx = *ck.route_x;
+  const Layer& L = ck.net->layer(ck.lift);
+  const Index na = L.in.size(), K = L.gemm_patch(), P = L.gemm_positions();
+  const double* W = ck.params + L.weight_offset;
+  wk.rows.assign(size_t(g * na), 0.0);
+  for (Index j = 0; j < g; ++j) {
+    const Index s = sa + j, at = n * rx.nx + s, c = rx.chan[size_t(s)], p = rx.pos[size_t(at)];
+    const double gain = rx.gain[size_t(at)];
+    if (gain == 0.0) continue;
+    double* row = wk.rows.data() + j * na;
+    for (Index k = 0; k < K; ++k) {
+      const Index e = (*ck.lift_entries)[size_t(k * P + p)];
+      if (e >= 0) row[e] += gain * W[c * K + k];
+    }
+  }
 }
 
 // Y_j[n, :] = (v_j^T J_x,n) on the chunk's columns for the g vectors v_j at x in wk.rows (g x nx);
@@ -449,10 +492,14 @@ void term_k(const TailChunk& ck, Index m, Index sa, Index sb, const std::vector<
   const Index N = ck.N, out = t.lay.out(m), in = t.lay.in(m), g = sb - sa;
   wk.Y.resize(size_t(g * N * ck.w));
   for (Index n = 0; n < N; ++n) {
-    wk.rows.assign(size_t(g * in), 0.0);
-    for (Index j = 0; j < g; ++j) wk.rows[size_t(j * in + sa + j)] = 1.0;
-    rows_to_input(t, n, m - 1, g, wk);
-    lift_rows(ck, n, g, wk);
+    if (m == 1 && ck.lift >= 0) {
+      lift_unit_rows(ck, n, sa, g, wk);
+    } else {
+      wk.rows.assign(size_t(g * in), 0.0);
+      for (Index j = 0; j < g; ++j) wk.rows[size_t(j * in + sa + j)] = 1.0;
+      rows_to_input(t, n, m - 1, g, wk);
+      lift_rows(ck, n, g, wk);
+    }
     contract(ck, n, g, wk.Y.data(), N * ck.w, wk);
   }
   const double* D = t.pass.Delta[size_t(m)].data();  // N x out
@@ -554,6 +601,8 @@ void tail_rectangle(const SequentialNet& net, const double* params, const SeqPas
   tt.pc = preactivation_curvature(tail.spec, tt.params, x, tt.pass, xi_kinds, threads);
   control.check();
   const InputRoute route = input_route(net, pass, q, lift >= 0 ? lift : tail.first);
+  const InputRoute route_x = lift >= 0 ? input_route(net, pass, lift, tail.first) : InputRoute{};
+  const std::vector<Index> lift_entries = lift >= 0 ? patch_entries(net.layer(lift)) : std::vector<Index>{};
 
   const Index wmax = tail_chunk_columns(rows, N, W);
   std::vector<std::vector<double>> staging(kinds.size());
@@ -562,7 +611,8 @@ void tail_rectangle(const SequentialNet& net, const double* params, const SeqPas
   Progress progress(control, "assembly", double(W));
   for (Index c0 = i0; c0 < i1; c0 += wmax) {
     const Index c1 = std::min(i1, c0 + wmax);
-    TailChunk ck{&net, &pass, &tt, &route, params, q, N, T0, b, c1 - c0, chunk_channels(Lq, c0, c1), lift};
+    TailChunk ck{&net, &pass, &tt, &route, params, q, N, T0, b, c1 - c0, chunk_channels(Lq, c0, c1), lift,
+                 &route_x, &lift_entries};
     k_targets.clear();
     for (size_t t = 0; t < kinds.size(); ++t) {
       staging[t].resize(size_t(rows * ck.w));
@@ -655,22 +705,9 @@ void cross_block(const SequentialNet& net, const double* params, const SeqPass& 
   std::vector<double> A1, A2, dT, cols1;
   std::vector<GroupBuffers> buffers(static_cast<size_t>(threads));
   std::vector<std::vector<double>> B(static_cast<size_t>(threads)), T(static_cast<size_t>(threads));
-  // The a_q2 entry under row k2 of q2's patch at its position p2 (-1: padding).
-  std::vector<Index> entry(size_t(K2 * P2));
-  for (Index k2 = 0; k2 < K2; ++k2)
-    for (Index p2 = 0; p2 < P2; ++p2) {
-      Index e = k2;
-      if (L2.spec.kind == LayerKind::Conv2d) {
-        const Index kh = L2.spec.kh, kw = L2.spec.kw, c = k2 / (kh * kw), i = (k2 / kw) % kh, j = k2 % kw;
-        const Index y = (p2 / L2.out.w) * L2.spec.sh - L2.spec.ph + i, x = (p2 % L2.out.w) * L2.spec.sw - L2.spec.pw + j;
-        e = y >= 0 && y < L2.in.h && x >= 0 && x < L2.in.w ? (c * L2.in.h + y) * L2.in.w + x : -1;
-      }
-      entry[size_t(k2 * P2 + p2)] = e;
-    }
+  const std::vector<Index> entry = patch_entries(L2);
   const InputRoute route = need_r ? input_route(net, pass, q1, q2) : InputRoute{};
-  std::vector<Index> chan(size_t(route.nx));
-  for (size_t c = 0; c < route.by_channel.size(); ++c)
-    for (Index s : route.by_channel[c]) chan[size_t(s)] = Index(c);
+  const std::vector<Index>& chan = route.chan;
   Progress progress(control, "assembly", double(N));
   for (Index n0 = 0; n0 < N; n0 += S) {
     const Index ns = std::min(S, N - n0);
