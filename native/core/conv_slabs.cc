@@ -551,29 +551,48 @@ Index tail_chunk_columns(Index rows, Index N, Index W) {
   return std::max<Index>(1, std::min<Index>(W, static_cast<Index>(std::min(by_staging, by_y))));
 }
 
-// Bytes tail_rectangle allocates at most (its kinds' stagings, the tail's pass and E, the input
-// route, each worker's buffers), for a rectangle of every tail row and the whole layer.
-double tail_rectangle_bytes(const SequentialNet& net, Index N, const std::vector<CurvatureKind>& kinds, int threads) {
+// Bytes the pieces below the squares allocate at most besides the primal pass: tail_rectangle
+// for the last layer before the tail or (lifted) the one before it (their stagings, the tail's
+// pass and E, the routes, each worker's buffers), and cross_block (two layers' Gram rows and
+// patches of a sample chunk, its two blocks, each worker's B).
+double below_squares_bytes(const SequentialNet& net, Index N, const std::vector<CurvatureKind>& kinds, int threads) {
   const MlpTail tail = mlp_tail(net);
-  const Index q = last_pre_tail_layer(net, tail);
-  if (q < 0) return 0;
-  const Layer& Lq = net.layer(q);
+  const Index last = last_pre_tail_layer(net, tail), prev = previous_param_layer(net, last);
+  if (last < 0) return 0;
   const ParamLayout lay(tail.spec);
-  const double rows = double(lay.size()), W = double(Lq.param_end() - Lq.weight_offset), nx = double(net.size(tail.first));
-  const double w = double(tail_chunk_columns(lay.size(), N, Lq.param_end() - Lq.weight_offset));
-  double nk = 0, units = 0, sq = 0, widest = nx;
-  for (auto k : kinds) nk += tangent_kind(k) ? 1 : 0;
+  const double T = double(resolve_threads(threads)), G = double(budget::kTailUnits), k = double(net.outputs());
+  double nk = 0, units = 0, sq = 0, widest = 0, layer_widest = 0;
+  for (auto kd : kinds) nk += tangent_kind(kd) ? 1 : 0;
   for (Index m = 1; m <= lay.depth(); ++m) {
     units += double(lay.out(m) + lay.in(m));
     sq += double(lay.out(m)) * double(lay.out(m));
-    widest = std::max(widest, double(lay.out(m)));
+    widest = std::max(widest, double(std::max(lay.out(m), lay.in(m))));
   }
-  const double G = double(budget::kTailUnits), K = double(Lq.gemm_patch());
-  const double staging = nk * std::min(rows * W, rows * w);
+  for (Index i = 0; i < net.depth(); ++i)
+    layer_widest = std::max(layer_widest, double(std::max(net.layer(i).in.size(), net.layer(i).out.size())));
+  const double rows = double(lay.size());
   const double tail_pass = 3.0 * double(N) * units + nk * double(N) * sq;
-  const double route = 2.0 * double(N) * nx;
-  const double worker = G * double(N) * w + 4.0 * G * widest + G * nx + nx * K + K + widest * w;
-  return 8.0 * (staging + tail_pass + route + double(resolve_threads(threads)) * worker);
+  double most = 0;
+  for (Index q : {last, prev}) {
+    if (q < 0) continue;
+    const Layer& Lq = net.layer(q);
+    const Index Wq = Lq.param_end() - Lq.weight_offset;
+    const double w = double(tail_chunk_columns(lay.size(), N, Wq)), K = double(Lq.gemm_patch());
+    const double staging = nk * rows * w, routes = 6.0 * double(N) * layer_widest;
+    double worker = G * double(N) * w + 4.0 * G * std::max(widest, layer_widest) + layer_widest * K + K + widest * w;
+    if (q == prev) {
+      const Layer& L2 = net.layer(last);
+      worker += double(L2.gemm_positions() * L2.gemm_patch()) +
+                G * double(L2.gemm_positions()) * double(L2.gemm_patch() + L2.gemm_channels());
+      const double M1 = double(Wq), M2 = double(L2.param_end() - L2.weight_offset);
+      const double cross = 3.0 * budget::kTangentBytes / 8.0 + 2.0 * M1 * M2 + double(N) * double(L2.out.size()) +
+                           T * (double(N) * double(L2.gemm_positions()) * (K + 1) + double(L2.gemm_channels()) * (K + 1) +
+                                double(kSampleGroup) * (3.0 * k * layer_widest + double(Lq.gemm_positions()) * K));
+      most = std::max(most, cross);
+    }
+    most = std::max(most, staging + tail_pass + routes + T * worker);
+  }
+  return 8.0 * most;
 }
 
 // The rectangle rows [T0, b) x columns [i0, i1) of layer q, the last parameter layer before the
@@ -836,10 +855,11 @@ double conv_slabs_workspace_bytes(const SequentialNet& net, Index N, const std::
       group = std::max(group, double(L.gemm_positions() * L.gemm_patch() + 2 * L.in.size()));
     }
   }
+  // The primal pass, with its deltas when the cross block needs them.
   double pass = 0;
-  for (Index i = 0; i <= net.depth(); ++i) pass += double(net.size(i));
+  for (Index i = 0; i <= net.depth(); ++i) pass += 2.0 * double(net.size(i));
   const double per_thread = double(kSampleGroup) * (3.0 * double(k) * widest + group);
-  return budget::kTangentBytes + tail_rectangle_bytes(net, N, kinds, threads) +
+  return budget::kTangentBytes + below_squares_bytes(net, N, kinds, threads) +
          8.0 * (double(N) * (pass + double(k * k)) + square * square + double(resolve_threads(threads)) * per_thread);
 }
 
