@@ -318,11 +318,13 @@ struct TailChunk {
   Index lift = -1;  // q's route ends at a_lift, below x: the vectors at x go down to it first
   const InputRoute* route_x = nullptr;      // lifted: x's route to the lift layer's output
   const std::vector<Index>* lift_entries = nullptr;  // lifted: patch_entries of the lift layer
-  // The patch row of position pos of sample n (conv2d: built in buf; linear: the input itself).
+  const std::vector<double>* cols = nullptr;  // layer q's patches of every sample, when they fit
+  // The patch row of position pos of sample n (conv2d: from cols or built in buf; linear: the input).
   const double* patch(Index n, Index pos, std::vector<double>& buf) const {
     const Layer& Lq = net->layer(q);
     const double* a = pass->a[size_t(q)].data() + n * Lq.in.size();
     if (Lq.spec.kind != LayerKind::Conv2d) return a;
+    if (!cols->empty()) return cols->data() + (n * Lq.positions() + pos) * Lq.patch();
     buf.resize(size_t(Lq.gemm_patch()));
     seq::patch_row(Lq, a, pos, buf.data());
     return buf.data();
@@ -578,7 +580,7 @@ double below_squares_bytes(const SequentialNet& net, Index N, const std::vector<
     const Layer& Lq = net.layer(q);
     const Index Wq = Lq.param_end() - Lq.weight_offset;
     const double w = double(tail_chunk_columns(lay.size(), N, Wq)), K = double(Lq.gemm_patch());
-    const double staging = nk * rows * w, routes = 6.0 * double(N) * layer_widest;
+    const double staging = nk * rows * w, routes = 6.0 * double(N) * layer_widest + budget::kTangentBytes / 8.0;
     double worker = G * double(N) * w + 4.0 * G * std::max(widest, layer_widest) + layer_widest * K + K + widest * w;
     if (q == prev) {
       const Layer& L2 = net.layer(last);
@@ -622,6 +624,16 @@ void tail_rectangle(const SequentialNet& net, const double* params, const SeqPas
   const InputRoute route = input_route(net, pass, q, lift >= 0 ? lift : tail.first);
   const InputRoute route_x = lift >= 0 ? input_route(net, pass, lift, tail.first) : InputRoute{};
   const std::vector<Index> lift_entries = lift >= 0 ? patch_entries(net.layer(lift)) : std::vector<Index>{};
+  // Layer q's patches of all samples, gathered many times over (a chunk's tasks each read them all),
+  // when they fit the tangent budget; otherwise each patch row is built where it is read.
+  std::vector<double> cols;
+  const double cols_bytes = 8.0 * double(N) * double(Lq.positions()) * double(Lq.patch());
+  if (Lq.spec.kind == LayerKind::Conv2d && cols_bytes <= budget::kTangentBytes) {
+    cols.resize(size_t(N * Lq.positions() * Lq.patch()));
+    parallel_ranges(N, threads, 16, [&](Index n0, Index n1, int) {
+      seq::im2row(Lq, pass.a[size_t(q)].data() + n0 * Lq.in.size(), n1 - n0, cols.data() + n0 * Lq.positions() * Lq.patch());
+    });
+  }
 
   const Index wmax = tail_chunk_columns(rows, N, W);
   std::vector<std::vector<double>> staging(kinds.size());
@@ -631,7 +643,7 @@ void tail_rectangle(const SequentialNet& net, const double* params, const SeqPas
   for (Index c0 = i0; c0 < i1; c0 += wmax) {
     const Index c1 = std::min(i1, c0 + wmax);
     TailChunk ck{&net, &pass, &tt, &route, params, q, N, T0, b, c1 - c0, chunk_channels(Lq, c0, c1), lift,
-                 &route_x, &lift_entries};
+                 &route_x, &lift_entries, &cols};
     k_targets.clear();
     for (size_t t = 0; t < kinds.size(); ++t) {
       staging[t].resize(size_t(rows * ck.w));
