@@ -28,7 +28,8 @@
 // on the diagonal uses the symmetric path (exactly symmetric output). Output as in curvature.h.
 // Route: a square on the diagonal that holds parameters before the MLP tail goes by the conv
 // slab route (conv_slabs.h: each such layer's own block as a Gram product, the rectangles below
-// it by this module's rectangle path, the tail by the MLP unit slabs) unless the request says
+// the last two conv layers by the tail's input Jacobian and a cross Gram, other rectangles by this
+// module's rectangle path, the tail by the MLP unit slabs) unless the request says
 // r_operator_only, which keeps every block on the R-operator (the independent check).
 #pragma once
 
