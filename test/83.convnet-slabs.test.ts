@@ -81,6 +81,10 @@ const NETS: [string, SequentialSpec, number][] = [
       conv(3, 3), { type: 'relu' }, { type: 'maxpool2d', kernel: 2 }, conv(4, 3, { bias: false }), { type: 'relu' },
       { type: 'maxpool2d', kernel: 2 }, { type: 'flatten' }, { type: 'linear', out: 6, bias: false }, { type: 'relu' },
       { type: 'linear', out: 3, bias: false }] }, 9],
+  ['a linear layer without bias before a biased tail (the last layer before the tail is linear), cross-entropy',
+    { input_shape: [1, 6, 6], loss: 'cross_entropy', layers: [
+      conv(2, 3), { type: 'relu' }, { type: 'flatten' }, { type: 'linear', out: 5, bias: false }, { type: 'relu' },
+      { type: 'linear', out: 4 }, { type: 'relu' }, { type: 'linear', out: 3 }] }, 9],
   ['maxpool on the input, conv, identity, logistic loss',
     { input_shape: [1, 5, 5], loss: 'logistic', layers: [
       { type: 'maxpool2d', kernel: 3, stride: 2, padding: 1 }, conv(2, 2), { type: 'identity' }, { type: 'flatten' },
