@@ -619,7 +619,7 @@ void tail_rectangle(const SequentialNet& net, const double* params, const SeqPas
   std::vector<CurvatureKind> xi_kinds;
   for (auto k : kinds)
     if (k != CurvatureKind::Residual || !flat) xi_kinds.push_back(k);
-  tt.pc = preactivation_curvature(tail.spec, tt.params, x, tt.pass, xi_kinds, threads);
+  tt.pc = preactivation_curvature(tail.spec, tt.lay, tt.params, x, tt.pass, xi_kinds, threads);
   control.check();
   const InputRoute route = input_route(net, pass, q, lift >= 0 ? lift : tail.first);
   const InputRoute route_x = lift >= 0 ? input_route(net, pass, lift, tail.first) : InputRoute{};

@@ -10,11 +10,6 @@
 
 namespace hl {
 
-using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using MapMat = Eigen::Map<RowMat>;
-using ConstMapMat = Eigen::Map<const RowMat>;
-using ConstMapVec = Eigen::Map<const Eigen::VectorXd>;
-
 const char* curvature_name(CurvatureKind kind) {
   switch (kind) {
     case CurvatureKind::Hessian: return "hessian";
@@ -25,51 +20,12 @@ const char* curvature_name(CurvatureKind kind) {
   return "?";
 }
 
-// E_L = H_l (H, G) or 0 (R);
-// E_l = D_l W_{l+1}^T E_{l+1} W_{l+1} D_l + diag(act''(z_l) .* (W_{l+1}^T delta_{l+1}))   [last term not in G]
-PreactCurvature preactivation_curvature(const MlpSpec& spec, const double* params, const DataView& data,
-                                        const Pass& pass, const std::vector<CurvatureKind>& kinds, int threads) {
-  const ParamLayout lay(spec);
-  PreactCurvature pc;
-  for (auto k : kinds)
-    if (k != CurvatureKind::GradientCovariance) pc.slots.push_back(k);
-  const Index L = spec.depth(), N = data.N, k = spec.outputs();
-  pc.E.assign(pc.slots.size(), std::vector<std::vector<double>>(L + 1));
-  for (size_t t = 0; t < pc.slots.size(); ++t)
-    for (Index m = 1; m <= L; ++m) pc.E[t][m].assign(N * lay.out(m) * lay.out(m), 0.0);
-  if (pc.slots.empty()) return pc;
-  parallel_ranges(N, threads, 16, [&](Index i0, Index i1, int) {
-    for (Index i = i0; i < i1; ++i) {
-      RowMat Hl(k, k);
-      sample_loss(spec.loss, pass.Z[L].data() + i * k, k, data.y[i], nullptr, Hl.data());
-      for (size_t t = 0; t < pc.slots.size(); ++t) {
-        MapMat EL(pc.E[t][L].data() + i * k * k, k, k);
-        if (pc.slots[t] == CurvatureKind::Residual) EL.setZero(); else EL = Hl;
-      }
-      for (Index l = L - 1; l >= 1; --l) {
-        const Index n = lay.out(l), nn = lay.out(l + 1);
-        ConstMapMat W(params + lay.weight_offset(l + 1), nn, n);
-        Eigen::VectorXd d1(n), d2g(n);
-        ConstMapVec z(pass.Z[l].data() + i * n, n);
-        ConstMapVec delta_next(pass.Delta[l + 1].data() + i * nn, nn);
-        Eigen::VectorXd g = W.transpose() * delta_next;
-        for (Index j = 0; j < n; ++j) {
-          d1[j] = act_d1(spec.activation, z[j]);
-          d2g[j] = act_d2(spec.activation, z[j]) * g[j];
-        }
-        for (size_t t = 0; t < pc.slots.size(); ++t) {
-          ConstMapMat Enext(pc.E[t][l + 1].data() + i * nn * nn, nn, nn);
-          MapMat E(pc.E[t][l].data() + i * n * n, n, n);
-          E.noalias() = d1.asDiagonal() * (W.transpose() * Enext * W) * d1.asDiagonal();
-          if (pc.slots[t] != CurvatureKind::GaussNewton) E.diagonal() += d2g;
-        }
-      }
-    }
-  });
-  return pc;
-}
-
 namespace {
+
+using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MapMat = Eigen::Map<RowMat>;
+using ConstMapMat = Eigen::Map<const RowMat>;
+using ConstMapVec = Eigen::Map<const Eigen::VectorXd>;
 
 bool needs_xi(CurvatureKind k) { return k != CurvatureKind::GradientCovariance; }
 bool has_kterm(CurvatureKind k) { return k == CurvatureKind::Hessian || k == CurvatureKind::Residual; }
@@ -111,6 +67,55 @@ void append_runs(const ParamLayout& lay, Index first_layer, Index c0, Index c1, 
   }
 }
 
+}  // namespace
+
+// Per-sample curvature with respect to the pre-activations z_m, for each requested kind that
+// needs it (H: starts from H_l and adds the activation term; G: H_l only; R: activation term only).
+//   E_L = H_l (H, G) or 0 (R);
+//   E_l = D_l W_{l+1}^T E_{l+1} W_{l+1} D_l + diag(act''(z_l) .* (W_{l+1}^T delta_{l+1}))   [last term not in G]
+PreactCurvature preactivation_curvature(const MlpSpec& spec, const ParamLayout& lay, const double* params,
+                                        const DataView& data, const Pass& pass,
+                                        const std::vector<CurvatureKind>& kinds, int threads) {
+  PreactCurvature pc;
+  for (auto k : kinds)
+    if (needs_xi(k)) pc.slots.push_back(k);
+  const Index L = spec.depth(), N = data.N, k = spec.outputs();
+  pc.E.assign(pc.slots.size(), std::vector<std::vector<double>>(L + 1));
+  for (size_t t = 0; t < pc.slots.size(); ++t)
+    for (Index m = 1; m <= L; ++m) pc.E[t][m].assign(N * lay.out(m) * lay.out(m), 0.0);
+  if (pc.slots.empty()) return pc;
+  parallel_ranges(N, threads, 16, [&](Index i0, Index i1, int) {
+    for (Index i = i0; i < i1; ++i) {
+      RowMat Hl(k, k);
+      sample_loss(spec.loss, pass.Z[L].data() + i * k, k, data.y[i], nullptr, Hl.data());
+      for (size_t t = 0; t < pc.slots.size(); ++t) {
+        MapMat EL(pc.E[t][L].data() + i * k * k, k, k);
+        if (pc.slots[t] == CurvatureKind::Residual) EL.setZero(); else EL = Hl;
+      }
+      for (Index l = L - 1; l >= 1; --l) {
+        const Index n = lay.out(l), nn = lay.out(l + 1);
+        ConstMapMat W(params + lay.weight_offset(l + 1), nn, n);
+        Eigen::VectorXd d1(n), d2g(n);
+        ConstMapVec z(pass.Z[l].data() + i * n, n);
+        ConstMapVec delta_next(pass.Delta[l + 1].data() + i * nn, nn);
+        Eigen::VectorXd g = W.transpose() * delta_next;
+        for (Index j = 0; j < n; ++j) {
+          d1[j] = act_d1(spec.activation, z[j]);
+          d2g[j] = act_d2(spec.activation, z[j]) * g[j];
+        }
+        for (size_t t = 0; t < pc.slots.size(); ++t) {
+          ConstMapMat Enext(pc.E[t][l + 1].data() + i * nn * nn, nn, nn);
+          MapMat E(pc.E[t][l].data() + i * n * n, n, n);
+          E.noalias() = d1.asDiagonal() * (W.transpose() * Enext * W) * d1.asDiagonal();
+          if (pc.slots[t] != CurvatureKind::GaussNewton) E.diagonal() += d2g;
+        }
+      }
+    }
+  });
+  return pc;
+}
+
+namespace {
 
 // For the units of row layer l: Xi[slot] holds, for each unit p, sample i and column unit (m, r),
 // m >= l, the value (d z_m / d z_l)^T E_m [p, r]; Kt holds K[s, p] = d a_{m-1}[s] / d z_l[p], m > l.
@@ -332,7 +337,7 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
   auto section_of = [&](CurvatureKind k) {
     return static_cast<Index>(std::find(gemm_kinds.begin(), gemm_kinds.end(), k) - gemm_kinds.begin());
   };
-  const PreactCurvature pc = preactivation_curvature(spec, params, data, pass, gemm_kinds, threads);
+  const PreactCurvature pc = preactivation_curvature(spec, lay, params, data, pass, gemm_kinds, threads);
   control.check();
   SlabContext ctx{&spec, &lay, &pass, &pc, nullptr, &gemm_kinds, {}, N};
   for (auto k : gemm_kinds) {

@@ -76,7 +76,8 @@ struct PreactCurvature {
   std::vector<CurvatureKind> slots;                 // kinds with an E, in `kinds` order
   std::vector<std::vector<std::vector<double>>> E;  // E[slot][m]: N x n_m x n_m row-major (m = 1..L)
 };
-PreactCurvature preactivation_curvature(const MlpSpec& spec, const double* params, const DataView& data,
-                                        const Pass& pass, const std::vector<CurvatureKind>& kinds, int threads);
+PreactCurvature preactivation_curvature(const MlpSpec& spec, const ParamLayout& lay, const double* params,
+                                        const DataView& data, const Pass& pass,
+                                        const std::vector<CurvatureKind>& kinds, int threads);
 
 }  // namespace hl
