@@ -43,6 +43,14 @@ async function raw(c: Case, names: Name[], o: Record<string, unknown> = {}) {
   return out;
 }
 
+// The square [b0, b1)^2 of H, G, R and C equals the R-operator route's to 1e-12 (and H is not ~0).
+async function expectSquareLikeROperator(c: Case, b0: number, b1: number) {
+  const o = { rowBegin: b0, rowEnd: b1, colBegin: b0, colEnd: b1 };
+  const fast = await raw(c, ALL, o);
+  const slow = await raw(c, ALL, { ...o, rOperatorOnly: true });
+  for (const n of ALL) expect(maxAbsDiff(fast[n], slow[n])).toBeLessThan(1e-12 * Math.max(1, maxAbs(slow[n])));
+  expect(maxAbs(fast.hessian)).toBeGreaterThan(1e-3);
+}
 
 const E4_SHAPE: SequentialSpec = { input_shape: [1, 14, 14], loss: 'cross_entropy', layers: [
   conv(3, 3), { type: 'relu' }, { type: 'maxpool2d', kernel: 2 }, conv(4, 3), { type: 'relu' }, { type: 'maxpool2d', kernel: 2 },
@@ -96,13 +104,7 @@ describe.each(NETS)('%s', (_name, model, N) => {
 
   it('equals the R-operator route (full matrix and squares that cut layers) to 1e-12', async () => {
     const M = c.M;
-    for (const [b0, b1] of [[0, M], [2, M - 3], [1, Math.floor(M / 2)], [Math.floor(M / 3), M]]) {
-      const o = { rowBegin: b0, rowEnd: b1, colBegin: b0, colEnd: b1 };
-      const fast = await raw(c, ALL, o);
-      const slow = await raw(c, ALL, { ...o, rOperatorOnly: true });
-      for (const n of ALL) expect(maxAbsDiff(fast[n], slow[n])).toBeLessThan(1e-12 * Math.max(1, maxAbs(slow[n])));
-      expect(maxAbs(fast.hessian)).toBeGreaterThan(1e-3);
-    }
+    for (const [b0, b1] of [[0, M], [2, M - 3], [1, Math.floor(M / 2)], [Math.floor(M / 3), M]]) await expectSquareLikeROperator(c, b0, b1);
   });
 
   it('H matches central differences of the gradient (every column)', async () => {
@@ -134,13 +136,7 @@ describe('E4 shape: squares that start or end inside a conv layer or the tail, f
   const c = makeCase(E4_SHAPE, 10, 5);
   // conv1 [0, 30), conv2 [30, 142), fc1 [142, 244), fc2 [244, 265): see NETS.
   it.each([[35, 265], [5, 200], [29, 251], [140, 265], [30, 142], [0, 143], [150, 265]])(
-    '[%i, %i)^2 equals the R-operator route to 1e-12 (H, G, R, C)', async (b0, b1) => {
-      const o = { rowBegin: b0, rowEnd: b1, colBegin: b0, colEnd: b1 };
-      const fast = await raw(c, ALL, o);
-      const slow = await raw(c, ALL, { ...o, rOperatorOnly: true });
-      for (const n of ALL) expect(maxAbsDiff(fast[n], slow[n])).toBeLessThan(1e-12 * Math.max(1, maxAbs(slow[n])));
-      expect(maxAbs(fast.hessian)).toBeGreaterThan(1e-3);
-    });
+    '[%i, %i)^2 equals the R-operator route to 1e-12 (H, G, R, C)', (b0, b1) => expectSquareLikeROperator(c, b0, b1));
 
   it('float32 outputs are the float64 numbers rounded once (bitwise), on a square cutting conv2 and the tail', async () => {
     const o = { rowBegin: 40, rowEnd: 250, colBegin: 40, colEnd: 250 };
