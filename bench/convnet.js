@@ -62,7 +62,8 @@ async function run() {
     : `fc width shrunk to ${h} to fit ${(available / 2 ** 30).toFixed(1)} GiB`;
   const { params, X, y } = inputs(net.M, N, 28, 7);
   // Both routes, each beside the same dgemm: the default (conv slab route: conv layers' own blocks
-  // as Gram products of im2col Jacobians, MLP-tail unit slabs) and the R-operator route alone
+  // as Gram products of im2col Jacobians, the blocks below them by the tail's input Jacobian and a
+  // cross Gram, MLP-tail unit slabs) and the R-operator route alone
   // (rOperatorOnly, the independent check). HL_BENCH_CONV_ROP=0 skips the R-operator's lines.
   const routes = [['conv slab route', false]];
   if (process.env.HL_BENCH_CONV_ROP !== '0') routes.push(['R-operator route', true]);

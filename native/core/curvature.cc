@@ -67,15 +67,12 @@ void append_runs(const ParamLayout& lay, Index first_layer, Index c0, Index c1, 
   }
 }
 
+}  // namespace
+
 // Per-sample curvature with respect to the pre-activations z_m, for each requested kind that
 // needs it (H: starts from H_l and adds the activation term; G: H_l only; R: activation term only).
 //   E_L = H_l (H, G) or 0 (R);
 //   E_l = D_l W_{l+1}^T E_{l+1} W_{l+1} D_l + diag(act''(z_l) .* (W_{l+1}^T delta_{l+1}))   [last term not in G]
-struct PreactCurvature {
-  std::vector<CurvatureKind> slots;               // kinds with an E
-  std::vector<std::vector<std::vector<double>>> E;  // E[slot][m]: N x n_m x n_m (m = 1..L)
-};
-
 PreactCurvature preactivation_curvature(const MlpSpec& spec, const ParamLayout& lay, const double* params,
                                         const DataView& data, const Pass& pass,
                                         const std::vector<CurvatureKind>& kinds, int threads) {
@@ -117,6 +114,8 @@ PreactCurvature preactivation_curvature(const MlpSpec& spec, const ParamLayout& 
   });
   return pc;
 }
+
+namespace {
 
 // For the units of row layer l: Xi[slot] holds, for each unit p, sample i and column unit (m, r),
 // m >= l, the value (d z_m / d z_l)^T E_m [p, r]; Kt holds K[s, p] = d a_{m-1}[s] / d z_l[p], m > l.

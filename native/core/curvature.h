@@ -68,4 +68,16 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
 /// `threads` threads (0 = all cores).
 double assembly_workspace_bytes(const MlpSpec& spec, Index N, const std::vector<CurvatureKind>& kinds, int threads = 0);
 
+/// The per-sample curvature E_m of the loss with respect to the pre-activations z_m (the E of the
+/// formula above), for each kind of `kinds` that has one (all but the gradient covariance):
+/// H's includes the activations' second derivatives, G's is J^T H_l J, R's is the rest. Shared with
+/// the conv slab route (conv_slabs.h), whose MLP tail has the same units. Cost O(N sum n_m^2 n_{m+1}).
+struct PreactCurvature {
+  std::vector<CurvatureKind> slots;                 // kinds with an E, in `kinds` order
+  std::vector<std::vector<std::vector<double>>> E;  // E[slot][m]: N x n_m x n_m row-major (m = 1..L)
+};
+PreactCurvature preactivation_curvature(const MlpSpec& spec, const ParamLayout& lay, const double* params,
+                                        const DataView& data, const Pass& pass,
+                                        const std::vector<CurvatureKind>& kinds, int threads);
+
 }  // namespace hl

@@ -28,6 +28,12 @@ constexpr double kSlabYBytes = 32 * kMiB;
 constexpr double kTangentBytes = 128 * kMiB;
 /// Sequential models: directions per column block (enough GEMM rows, small enough to balance).
 constexpr Index kTangentBlock = 64;
+/// Conv slab route, the MLP-tail rows x the last conv layer's columns: the float64 staging of one
+/// column chunk of that rectangle, per kind (the chunk is as wide as fits; its Y buffers, one
+/// worker's kTailUnits x N x chunk columns, fit kSlabYBytes).
+constexpr double kTailRectangleBytes = 128 * kMiB;
+/// ... and the tail units (or input rows) per task: the rows of one contraction GEMM.
+constexpr Index kTailUnits = 8;
 /// Matrix-free products (both forms): the chunk of vectors processed in one pass over the layers.
 constexpr double kProductChunkBytes = 256 * kMiB;
 /// Gradient covariance of sequential models: rows per GEMM (and per float32 staging buffer).

@@ -149,31 +149,30 @@ void validate_inputs(const SequentialNet& net, const double* params, Index param
 
 namespace seq {
 
-void im2row(const SequentialNet::Layer& L, const double* in, Index rows, double* cols) {
-  const Index C = L.in.c, H = L.in.h, W = L.in.w, Ho = L.out.h, Wo = L.out.w;
-  const Index kh = L.spec.kh, kw = L.spec.kw, patch = L.patch(), in_size = L.in.size();
-  for (Index r = 0; r < rows; ++r) {
-    const double* x = in + r * in_size;
-    for (Index oy = 0; oy < Ho; ++oy)
-      for (Index ox = 0; ox < Wo; ++ox) {
-        double* row = cols + (r * Ho * Wo + oy * Wo + ox) * patch;
-        const Index y0 = oy * L.spec.sh - L.spec.ph, x0 = ox * L.spec.sw - L.spec.pw;
-        for (Index c = 0; c < C; ++c)
-          for (Index i = 0; i < kh; ++i) {
-            const Index y = y0 + i;
-            double* dst = row + (c * kh + i) * kw;
-            if (y < 0 || y >= H) {
-              std::fill(dst, dst + kw, 0.0);
-              continue;
-            }
-            const double* src = x + c * H * W + y * W;
-            for (Index j = 0; j < kw; ++j) {
-              const Index xx = x0 + j;
-              dst[j] = (xx >= 0 && xx < W) ? src[xx] : 0.0;
-            }
-          }
+void patch_row(const SequentialNet::Layer& L, const double* x, Index position, double* row) {
+  const Index C = L.in.c, H = L.in.h, W = L.in.w, kh = L.spec.kh, kw = L.spec.kw;
+  const Index oy = position / L.out.w, ox = position % L.out.w;
+  const Index y0 = oy * L.spec.sh - L.spec.ph, x0 = ox * L.spec.sw - L.spec.pw;
+  for (Index c = 0; c < C; ++c)
+    for (Index i = 0; i < kh; ++i) {
+      const Index y = y0 + i;
+      double* dst = row + (c * kh + i) * kw;
+      if (y < 0 || y >= H) {
+        std::fill(dst, dst + kw, 0.0);
+        continue;
       }
-  }
+      const double* src = x + c * H * W + y * W;
+      for (Index j = 0; j < kw; ++j) {
+        const Index xx = x0 + j;
+        dst[j] = (xx >= 0 && xx < W) ? src[xx] : 0.0;
+      }
+    }
+}
+
+void im2row(const SequentialNet::Layer& L, const double* in, Index rows, double* cols) {
+  const Index P = L.positions(), patch = L.patch(), in_size = L.in.size();
+  for (Index r = 0; r < rows; ++r)
+    for (Index p = 0; p < P; ++p) patch_row(L, in + r * in_size, p, cols + (r * P + p) * patch);
 }
 
 void row2im_add(const SequentialNet::Layer& L, const double* cols, Index rows, double* in) {

@@ -126,6 +126,8 @@ namespace seq {
 /// im2row: for each row, P = out.h*out.w patch rows of in.c*kh*kw values (zero padding), so a
 /// conv2d is (R*P x patch) * W^T.
 void im2row(const SequentialNet::Layer& L, const double* in, Index rows, double* cols);
+/// One row of it: the patch of output position `position` (oy * out.w + ox) of ONE input x.
+void patch_row(const SequentialNet::Layer& L, const double* x, Index position, double* row);
 /// Adjoint of im2row: adds the patch rows back into in-gradients (R x in.size()).
 void row2im_add(const SequentialNet::Layer& L, const double* cols, Index rows, double* in);
 /// out (R x out.size(), CHW) = transpose per row of zt (R*P x out.c), plus bias when given.

@@ -405,17 +405,7 @@ void gradient_covariance(const SequentialNet& net, const SeqPass& pass, const Re
   });
 }
 
-// The MLP tail of a sequential model: its trailing layers when they read linear, act, linear,
-// ..., linear with one activation kind between every pair (or none anywhere) and a bias on all
-// of them or none (the E4 convnet's flatten -> fc -> relu -> fc). Their parameters are the last
-// ones [t0, M), and the curvature restricted to them is exactly that of this MLP evaluated on
-// the tail's input activations (the earlier parameters held fixed), so the MLP's unit slabs
-// (curvature.h, ~1.5x one dgemm) assemble that block instead of the R-operator.
-struct MlpTail {
-  Index first = -1;  // layer index of the tail's first linear layer; -1: no tail
-  Index t0 = 0;      // its first parameter
-  MlpSpec spec;
-};
+}  // namespace
 
 MlpTail mlp_tail(const SequentialNet& net) {
   MlpTail tail;
@@ -447,8 +437,6 @@ MlpTail mlp_tail(const SequentialNet& net) {
   tail.spec.bias = bias;
   return tail;
 }
-
-}  // namespace
 
 Index mlp_tail_begin(const SequentialNet& net) {
   const MlpTail tail = mlp_tail(net);

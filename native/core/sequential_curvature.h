@@ -28,7 +28,8 @@
 // on the diagonal uses the symmetric path (exactly symmetric output). Output as in curvature.h.
 // Route: a square on the diagonal that holds parameters before the MLP tail goes by the conv
 // slab route (conv_slabs.h: each such layer's own block as a Gram product, the rectangles below
-// it by this module's rectangle path, the tail by the MLP unit slabs) unless the request says
+// the last two conv layers by the tail's input Jacobian and a cross Gram, other rectangles by this
+// module's rectangle path, the tail by the MLP unit slabs) unless the request says
 // r_operator_only, which keeps every block on the R-operator (the independent check).
 #pragma once
 
@@ -43,6 +44,19 @@ namespace hl {
 
 void assemble_curvature(const SequentialNet& net, const double* params, const DataView& data,
                         const CurvatureRequest& request, const std::vector<BlockSink>& sinks, const Control& control);
+
+/// The MLP tail of a sequential model: its trailing layers when they read linear, act, linear,
+/// ..., linear with one activation kind between every pair (or none anywhere) and a bias on all
+/// of them or none (the E4 convnet's flatten -> fc -> relu -> fc). Their parameters are the last
+/// ones [t0, M), and the curvature restricted to them is exactly that of this MLP evaluated on
+/// the tail's input activations (the earlier parameters held fixed), so the MLP's unit slabs
+/// (curvature.h, ~1.5x one dgemm) assemble that block instead of the R-operator.
+struct MlpTail {
+  Index first = -1;  // layer index of the tail's first linear layer; -1: no tail
+  Index t0 = 0;      // its first parameter
+  MlpSpec spec;      // the tail as an MLP on a_first (its parameters are params + t0)
+};
+MlpTail mlp_tail(const SequentialNet& net);
 
 /// The first parameter of the model's MLP tail (its trailing linear layers that the MLP unit
 /// slabs assemble), or M when it has none.

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/conv_slabs.h"
 #include "../core/curvature_plumbing.h"
 #include "../core/errors.h"
 #include "../core/model.h"
@@ -268,6 +269,40 @@ void test_conv_slabs() {
     check(err <= 1e-12 * std::max(1.0, scale) && scale > 1e-3,
           "sequential: conv slab route = R-operator route (H, G, R, C) on [" + std::to_string(b0) + ", " + std::to_string(b1) + ")^2");
   }
+  // The route is taken: the full assembly holds, bit for bit, what the tail rectangle piece alone
+  // gives for the last conv's columns x the tail's rows (on another thread count), and that
+  // piece equals the R-operator's rectangle to rounding.
+  const hl::SequentialNet& net = *m.sequential;
+  const Index q = hl::conv_slabs_tail_rectangle_layer(net);
+  check(q == 2, "sequential: the tail rectangle's layer is the last conv (layer 2)");
+  const Index t0 = net.layer(q).param_end(), c0 = net.layer(q).weight_offset, rows = c.M - t0, cols = t0 - c0;
+  const std::vector<CurvatureKind> hgr{CurvatureKind::Hessian, CurvatureKind::GaussNewton, CurvatureKind::Residual};
+  hl::CurvatureRequest req;
+  req.kinds = hgr;
+  req.row_begin = t0;
+  req.col_begin = c0;
+  req.col_end = t0;
+  req.threads = 2;
+  std::vector<std::vector<double>> piece(3, std::vector<double>(size_t(rows * cols), -7.0));
+  std::vector<hl::BlockSink> sinks;
+  for (auto& v : piece) sinks.push_back({v.data(), nullptr, cols});
+  hl::assemble_tail_rectangle(net, c.params.data(), c.data(), req, sinks, hl::Control{});
+  const Out full = assemble(c, hgr, 1), rect = assemble(c, hgr, 1, true, t0, c.M, c0, t0);
+  bool same = true;
+  double err = 0, scale = 0;
+  for (size_t t = 0; t < 3; ++t) {
+    for (Index r = 0; r < rows; ++r)
+      for (Index j = 0; j < cols; ++j) same = same && piece[t][size_t(r * cols + j)] == full.m[t][size_t((t0 + r) * c.M + c0 + j)];
+    err = std::max(err, max_diff(piece[t], rect.m[t]));
+    scale = std::max(scale, max_abs(rect.m[t]));
+  }
+  check(same, "sequential: the full assembly's tail x last-conv block is the tail rectangle piece (bitwise, 1 vs 2 threads)");
+  check(err <= 1e-12 * std::max(1.0, scale) && scale > 1e-3, "sequential: the tail rectangle piece = the R-operator's rectangle");
+  check_rejects([&] {
+    hl::CurvatureRequest bad = req;
+    bad.row_begin = t0 + 1;
+    hl::assemble_tail_rectangle(net, c.params.data(), c.data(), bad, sinks, hl::Control{});
+  }, "rows must begin", "sequential: the tail rectangle piece rejects rows that do not start at the tail");
 }
 
 void test_parallel_for() {
