@@ -119,7 +119,7 @@ PreactCurvature preactivation_curvature(const MlpSpec& spec, const ParamLayout& 
 }
 
 // For the units of row layer l: Xi[slot] holds, for each unit p, sample i and column unit (m, r),
-// m >= l, the value (d z_m / d z_l)^T E_m [p, r]; Kt holds K[s, p] = d a_{m-1}[s] / d z_l[p], m > l.
+// m > l (the slabs' columns; layer l's own block is the pair route's), the value (d z_m / d z_l)^T E_m [p, r]; Kt holds K[s, p] = d a_{m-1}[s] / d z_l[p], m > l.
 // Layout [p][i][column], so that one unit's data for all samples is contiguous.
 struct RowLayerTerms {
   Index C = 0, KC = 0;              // columns per (p, i) of Xi and Kt
@@ -135,7 +135,7 @@ RowLayerTerms row_layer_terms(const MlpSpec& spec, const ParamLayout& lay, const
   RowLayerTerms rt;
   rt.xoff.assign(L + 1, 0);
   rt.koff.assign(L + 1, 0);
-  for (Index m = l; m <= L; ++m) { rt.xoff[m] = rt.C; rt.C += lay.out(m); }
+  for (Index m = l + 1; m <= L; ++m) { rt.xoff[m] = rt.C; rt.C += lay.out(m); }
   for (Index m = l + 1; m <= L; ++m) { rt.koff[m] = rt.KC; rt.KC += lay.in(m); }
   rt.Xi.assign(pc.slots.size(), std::vector<double>(nl * N * rt.C));
   rt.Kt.assign(nl * N * rt.KC, 0.0);
@@ -147,8 +147,6 @@ RowLayerTerms row_layer_terms(const MlpSpec& spec, const ParamLayout& lay, const
         for (Index p = 0; p < nl; ++p)
           std::copy(block.row(p).data(), block.row(p).data() + block.cols(), dst.data() + (p * N + i) * width + off);
       };
-      for (size_t t = 0; t < pc.slots.size(); ++t)
-        put(rt.Xi[t], rt.C, rt.xoff[l], ConstMapMat(pc.E[t][l].data() + i * nl * nl, nl, nl));
       if (l == L) continue;
       // K = d a_{m-1} / d z_l, starting at m = l + 1 with K = D_l.
       RowMat K = RowMat::Zero(nl, nl);
@@ -266,9 +264,80 @@ void write_slab(const double* slab, Index ldS, Index rows, Index unit_row0, Inde
   }
 }
 
+// Within-layer blocks by unit pairs (the pair route). For m = l there is no K-term and
+//   X[(l,p,q),(l,r,s)] = (1/N) sum_i abar[i,q] abar[i,s] Xi_i[p,r],
+// which is symmetric in q <-> s and, Xi_i being symmetric (read from its upper triangle, p <= r,
+// as the unit slabs read it), in p <-> r separately. So one GEMM over unordered pairs,
+//   P[(p,r),(q,s)] = (1/N) sum_i Xi_i[p,r] KR[i,(q,s)],   KR[i,(q,s)] = abar[i,q] abar[i,s],
+// gives every entry of the block (each P entry is up to four entries): a quarter of the block's
+// products where the unit slabs' u <= v symmetry computes half, in GEMMs as wide as the layer
+// instead of one unit's 65-odd rows. These blocks are most of an MLP's matrix (the first layer's
+// own block is 75% of the 64-64-10 net's). The output is exactly symmetric by construction.
+struct PairPlan {
+  std::vector<Index> p, r;  // unit pairs p <= r whose tiles (p, r) or (r, p) meet the rectangle
+  std::vector<Index> q, s;  // column pairs q <= s of abar (bias column last), q-major
+};
+
+PairPlan plan_pairs(const ParamLayout& lay, Index l, const Rect& rect) {
+  PairPlan pp;
+  const Index out = lay.out(l), rows = lay.in(l) + (lay.bias() ? 1 : 0);
+  auto meets = [&](Index p, Index a0, Index a1) {
+    const Index w = lay.weight_offset(l) + p * lay.in(l);
+    const bool weights = w < a1 && a0 < w + lay.in(l);
+    return weights || (lay.bias() && lay.bias_offset(l) + p >= a0 && lay.bias_offset(l) + p < a1);
+  };
+  std::vector<char> in_rows(out), in_cols(out);
+  for (Index p = 0; p < out; ++p) {
+    in_rows[p] = meets(p, rect.rb, rect.re);
+    in_cols[p] = meets(p, rect.cb, rect.ce);
+  }
+  for (Index p = 0; p < out; ++p)
+    for (Index r = p; r < out; ++r)
+      if ((in_rows[p] && in_cols[r]) || (in_rows[r] && in_cols[p])) {
+        pp.p.push_back(p);
+        pp.r.push_back(r);
+      }
+  for (Index q = 0; q < rows; ++q)
+    for (Index s = q; s < rows; ++s) {
+      pp.q.push_back(q);
+      pp.s.push_back(s);
+    }
+  return pp;
+}
+
+// Writes P's rows (unit pairs pp.p/r[j0..j1)) x columns (column pairs [k0, k1)) into every entry
+// they stand for inside the rectangle; P == nullptr writes zeros. One unit pair's entries lie in
+// the two tiles (p, r) and (r, p) of the block, which stay in cache while its row is written.
+template <typename T>
+void write_pairs(const double* P, Index ldP, const PairPlan& pp, Index j0, Index j1, Index k0, Index k1,
+                 const ParamLayout& lay, Index l, const Rect& rect, T* dest, Index ld) {
+  auto put = [&](Index row, Index col, double v) {
+    if (row >= rect.rb && row < rect.re && col >= rect.cb && col < rect.ce)
+      dest[(row - rect.rb) * ld + (col - rect.cb)] = static_cast<T>(v);
+  };
+  for (Index j = j0; j < j1; ++j) {
+    const Index p = pp.p[j], r = pp.r[j];
+    const double* row = P ? P + (j - j0) * ldP - k0 : nullptr;
+    for (Index k = k0; k < k1; ++k) {
+      const Index q = pp.q[k], s = pp.s[k];
+      const double v = row ? row[k] : 0.0;
+      const Index pq = lay.index(l, p, q), ps = lay.index(l, p, s), rq = lay.index(l, r, q), rs = lay.index(l, r, s);
+      put(pq, rs, v);
+      put(ps, rq, v);
+      put(rs, pq, v);
+      put(rq, ps, v);
+    }
+  }
+}
+
 }  // namespace
 
 namespace {
+
+// Column pairs of one KR chunk of the pair route: from N only, like max_chunk_columns.
+Index max_pair_columns(Index N) {
+  return std::max<Index>(1, static_cast<Index>(budget::kPairColumnBytes / (8.0 * double(N))));
+}
 
 // Columns of one Y chunk. It depends on N only: not on the thread count nor on which other kinds
 // are requested, and each kind has its own GEMM over its section of Y, so a matrix's numbers are
@@ -279,7 +348,7 @@ Index max_chunk_columns(Index N) {
 
 // One worker's buffers, kept across its units (std::vector::resize zero-fills only when it grows).
 struct SlabWorkspace {
-  std::vector<double> Y, slab, Y_r, slab_r, gemm_r;
+  std::vector<double> Y, slab, Y_r, slab_r, gemm_r, Xi_pairs, P;
 };
 
 }  // namespace
@@ -297,7 +366,7 @@ double assembly_workspace_bytes(const MlpSpec& spec, Index N, const std::vector<
   }
   for (Index l = 1; l <= L; ++l) {
     double C = 0, KC = 0;
-    for (Index m = l; m <= L; ++m) C += lay.out(m);
+    for (Index m = l + 1; m <= L; ++m) C += lay.out(m);
     for (Index m = l + 1; m <= L; ++m) KC += lay.in(m);
     widest_xi = std::max(widest_xi, double(lay.out(l)) * N * (nslots * C + KC));
   }
@@ -308,7 +377,11 @@ double assembly_workspace_bytes(const MlpSpec& spec, Index N, const std::vector<
   // per worker: Y (nk sections) + R's own Y, and their slabs
   const double worker = double(N) * (nk + 1) * cc + rows * (nk + 3) * cc;
   const double abar = double(N) * rows;
-  return 8.0 * (pass + E + widest_xi + abar + double(resolve_threads(threads)) * worker);
+  // pair route: the shared KR chunk, and per worker a task's Xi pairs (N x rows) and its P
+  const double kr = std::min<double>(rows * (rows + 1) / 2, double(max_pair_columns(N)));
+  const double pair_worker = double(N) * double(budget::kPairRows) + double(budget::kPairRows) * kr;
+  return 8.0 * (pass + E + widest_xi + abar + double(N) * kr +
+                double(resolve_threads(threads)) * (worker + pair_worker));
 }
 
 void assemble_curvature(const MlpSpec& spec, const double* params, const DataView& data,
@@ -355,16 +428,10 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
   auto overlaps = [](Index a0, Index a1, Index b0, Index b1) { return a0 < b1 && b0 < a1; };
   auto plan_unit = [&](Index l, Index p) {
     UnitPlan u{l, p, {}, 0};
-    const Index in = lay.in(l), out = lay.out(l), w0 = lay.weight_offset(l);
+    const Index in = lay.in(l), w0 = lay.weight_offset(l);
+    // Columns of layer l itself are the pair route's (within-layer blocks); the slabs cover the
+    // layers after it.
     if (symmetric) {
-      // Unit pairs (l, p) <= (m, r) only; the unit's own block is mirrored after its slabs.
-      append_runs(lay, l, w0 + p * in, w0 + (p + 1) * in, true, false, u.runs, u.cols);
-      append_runs(lay, l, w0 + (p + 1) * in, w0 + out * in, true, true, u.runs, u.cols);
-      if (lay.bias()) {
-        const Index b0 = lay.bias_offset(l);
-        append_runs(lay, l, b0 + p, b0 + p + 1, true, false, u.runs, u.cols);
-        append_runs(lay, l, b0 + p + 1, b0 + out, true, true, u.runs, u.cols);
-      }
       if (l < L) append_runs(lay, l + 1, lay.weight_offset(l + 1), M, true, true, u.runs, u.cols);
       return u;
     }
@@ -373,21 +440,84 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
       return overlaps(w0 + p * in, w0 + (p + 1) * in, r0, r1) || (b >= 0 && b >= r0 && b < r1);
     };
     // Rows of this unit in the requested rows: columns of layers >= l, written directly.
-    if (unit_in(rect.rb, rect.re)) append_runs(lay, l, rect.cb, rect.ce, true, false, u.runs, u.cols);
+    if (unit_in(rect.rb, rect.re)) append_runs(lay, l + 1, rect.cb, rect.ce, true, false, u.runs, u.cols);
     // Columns of this unit in the requested columns: rows of layers > l, written transposed.
     if (l < L && unit_in(rect.cb, rect.ce)) append_runs(lay, l + 1, rect.rb, rect.re, false, true, u.runs, u.cols);
     return u;
   };
+  const double nreq = double(req.kinds.size());
   double total_work = 0;
-  for (Index l = 1; l <= L; ++l)
+  for (Index l = 1; l <= L; ++l) {
     for (Index p = 0; p < lay.out(l); ++p) total_work += double(lay.in(l) + 1) * plan_unit(l, p).cols;
+    const PairPlan pp = plan_pairs(lay, l, rect);
+    total_work += nreq * double(pp.p.size()) * double(pp.q.size());
+  }
   Progress progress(control, "assembly", total_work);
 
   const Index max_cc = max_chunk_columns(N);
   std::vector<SlabWorkspace> workspaces(static_cast<size_t>(threads));
-  std::vector<double> Abar;
+  std::vector<double> Abar, KR;
   for (Index l = 1; l <= L; ++l) {
     const Index in = lay.in(l), out = lay.out(l), rows = in + (lay.bias() ? 1 : 0);
+    Abar.assign(N * rows, 1.0);
+    for (Index i = 0; i < N; ++i) std::copy_n(pass.A[l - 1].data() + i * in, in, Abar.data() + i * rows);
+
+    // Within-layer block of layer l (pair route). Tasks are (kind, chunk of unit pairs) of fixed
+    // shapes, each writing its own tiles; a flat-activation R's block is zero (see narrow_r).
+    const PairPlan pp = plan_pairs(lay, l, rect);
+    const Index npr = static_cast<Index>(pp.p.size()), nqs = static_cast<Index>(pp.q.size());
+    if (npr > 0) {
+      const Index kchunks = (nqs + max_pair_columns(N) - 1) / max_pair_columns(N);
+      const Index kc_max = (nqs + kchunks - 1) / kchunks;
+      const Index jchunks = (npr + budget::kPairRows - 1) / budget::kPairRows;
+      const Index jc = (npr + jchunks - 1) / jchunks;
+      const bool any_gemm = !(narrow_r && req.kinds.size() == 1);
+      for (Index k0 = 0; k0 < nqs; k0 += kc_max) {
+        const Index k1 = std::min(nqs, k0 + kc_max), kc = k1 - k0;
+        if (any_gemm) {
+          KR.resize(N * kc);
+          parallel_ranges(N, threads, 16, [&](Index i0, Index i1, int) {
+            for (Index i = i0; i < i1; ++i) {
+              const double* a = Abar.data() + i * rows;
+              double* kr = KR.data() + i * kc;
+              for (Index k = k0; k < k1; ++k) kr[k - k0] = a[pp.q[k]] * a[pp.s[k]];
+            }
+          });
+        }
+        parallel_for(nreq * jchunks, threads, &control, [&](Index task, int worker) {
+          const size_t t = static_cast<size_t>(task / jchunks);
+          const Index j0 = (task % jchunks) * jc, j1 = std::min(npr, j0 + jc), n = j1 - j0;
+          const CurvatureKind kind = req.kinds[t];
+          const double* P = nullptr;
+          SlabWorkspace& w = workspaces[static_cast<size_t>(worker)];
+          if (!(narrow_r && kind == CurvatureKind::Residual)) {
+            const int slot = ctx.slot_of[static_cast<size_t>(section_of(kind))];
+            const double* E = slot >= 0 ? pc.E[static_cast<size_t>(slot)][l].data() : nullptr;
+            const double* D = pass.Delta[l].data();
+            w.Xi_pairs.resize(N * n);
+            for (Index i = 0; i < N; ++i) {
+              double* x = w.Xi_pairs.data() + i * n;
+              if (E) {
+                const double* Ei = E + i * out * out;
+                for (Index j = j0; j < j1; ++j) x[j - j0] = Ei[pp.p[j] * out + pp.r[j]];
+              } else {
+                const double* d = D + i * out;  // C: Xi_i[p, r] = delta_p delta_r
+                for (Index j = j0; j < j1; ++j) x[j - j0] = d[pp.p[j]] * d[pp.r[j]];
+              }
+            }
+            w.P.resize(n * kc);
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, kc, N, 1.0 / double(N), w.Xi_pairs.data(), n,
+                        KR.data(), kc, 0.0, w.P.data(), kc);
+            P = w.P.data();
+          }
+          const BlockSink& sk = sinks[t];
+          if (sk.f64) write_pairs(P, kc, pp, j0, j1, k0, k1, lay, l, rect, sk.f64, sk.ld);
+          else write_pairs(P, kc, pp, j0, j1, k0, k1, lay, l, rect, sk.f32, sk.ld);
+          progress.add(double(n) * double(kc));
+        });
+      }
+    }
+
     std::vector<UnitPlan> plans;
     for (Index p = 0; p < out; ++p) {
       UnitPlan u = plan_unit(l, p);
@@ -397,8 +527,6 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
     const RowLayerTerms rt = row_layer_terms(spec, lay, params, data, pass, pc, l, threads);
     ctx.rt = &rt;
     ctx_r.rt = &rt;
-    Abar.assign(N * rows, 1.0);
-    for (Index i = 0; i < N; ++i) std::copy_n(pass.A[l - 1].data() + i * in, in, Abar.data() + i * rows);
     parallel_for(static_cast<Index>(plans.size()), threads, &control, [&](Index task, int worker) {
       const UnitPlan& u = plans[static_cast<size_t>(task)];
       SlabWorkspace& w = workspaces[static_cast<size_t>(worker)];
@@ -470,12 +598,6 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
             write_slab(src, ldS, rows, unit_row0, unit_bias, in, chunk, s.f32, s.ld, rect.rb, rect.re, rect.cb, rect.ce);
         }
         progress.add(double(in + 1) * cc);
-      }
-      if (symmetric) {
-        std::vector<Index> own;
-        for (Index q = 0; q < in; ++q) own.push_back(lay.weight_offset(l) + u.p * in + q);
-        if (lay.bias()) own.push_back(lay.bias_offset(l) + u.p);
-        for (const BlockSink& s : sinks) mirror_indices(s, own.data(), static_cast<Index>(own.size()));
       }
     });
   }
