@@ -110,3 +110,18 @@ describe('MLP assembly where a layer makes several pair tasks (more than budget:
     for (const n of ALL) expect(maxAbsDiff(fast[n], one[n])).toBe(0);
   });
 });
+
+describe('MLP assembly with so many samples that a layer\'s column pairs come in several chunks (budget::kPairColumnBytes)', () => {
+  it('H, G, R and C equal the R-operator route, on the whole matrix and on a rectangle that cuts units', async () => {
+    // 31 abar columns make 496 column pairs; at N = 20,000 a 64 MiB chunk holds 419 of them.
+    const model: MlpSpec = { layers: [30, 3, 2], activation: 'tanh', loss: 'cross_entropy' };
+    const f = fixture(model, 20000, 5, 0.8);
+    const seq = { model: sequentialOf(model), params: f.params, data: f.data };
+    for (const [rb, re, cb, ce] of [[0, f.M, 0, f.M], [7, 70, 20, f.M - 1]]) {
+      const o = { rowBegin: rb, rowEnd: re, colBegin: cb, colEnd: ce };
+      const fast = await raw(f, ALL, o);
+      const slow = await raw(seq, ALL, { ...o, rOperatorOnly: true });
+      for (const n of ALL) expect(maxAbsDiff(fast[n], slow[n])).toBeLessThan(1e-12 * Math.max(1, maxAbs(slow[n])));
+    }
+  });
+});

@@ -306,18 +306,47 @@ PairPlan plan_pairs(const ParamLayout& lay, Index l, const Rect& rect) {
 }
 
 // Writes P's rows (unit pairs pp.p/r[j0..j1)) x columns (column pairs [k0, k1)) into every entry
-// they stand for inside the rectangle; P == nullptr writes zeros. One unit pair's entries lie in
-// the two tiles (p, r) and (r, p) of the block, which stay in cache while its row is written.
+// they stand for inside the rectangle; P == nullptr writes zeros. Both tiles (p, r) and (r, p) of
+// a unit pair are the same symmetric matrix T[q][s] = P[(p,r),(min(q,s),max(q,s))]: when the
+// chunk holds all column pairs, T is unpacked once (it stays in L1) and its rows are copied
+// contiguously into both tiles; otherwise each entry goes to its (up to) four places.
 template <typename T>
 void write_pairs(const double* P, Index ldP, const PairPlan& pp, Index j0, Index j1, Index k0, Index k1,
-                 const ParamLayout& lay, Index l, const Rect& rect, T* dest, Index ld) {
+                 const ParamLayout& lay, Index l, const Rect& rect, T* dest, Index ld, std::vector<double>& tile) {
+  const Index in = lay.in(l), rows = in + (lay.bias() ? 1 : 0), w0 = lay.weight_offset(l);
+  auto inside = [&](Index row, Index col) { return row >= rect.rb && row < rect.re && col >= rect.cb && col < rect.ce; };
   auto put = [&](Index row, Index col, double v) {
-    if (row >= rect.rb && row < rect.re && col >= rect.cb && col < rect.ce)
-      dest[(row - rect.rb) * ld + (col - rect.cb)] = static_cast<T>(v);
+    if (inside(row, col)) dest[(row - rect.rb) * ld + (col - rect.cb)] = static_cast<T>(v);
+  };
+  const bool whole = k0 == 0 && k1 == static_cast<Index>(pp.q.size());
+  if (whole) tile.resize(rows * rows);
+  // Row q of the tile (a, b) goes to parameter row index(a, q), columns index(b, 0..in) and index(b, in).
+  auto copy_rows = [&](Index a, Index b) {
+    const Index s0 = w0 + b * in, c0 = std::max(rect.cb, s0), c1 = std::min(rect.ce, s0 + in);
+    const Index cbias = lay.bias() ? lay.bias_offset(l) + b : -1;
+    const bool bias_in = cbias >= rect.cb && cbias < rect.ce;
+    for (Index q = 0; q < rows; ++q) {
+      const Index row = lay.index(l, a, q);
+      if (row < rect.rb || row >= rect.re) continue;
+      T* d = dest + (row - rect.rb) * ld - rect.cb;
+      const double* t = tile.data() + q * rows - s0;
+      for (Index c = c0; c < c1; ++c) d[c] = static_cast<T>(t[c]);
+      if (bias_in) d[cbias] = static_cast<T>(t[s0 + in]);
+    }
   };
   for (Index j = j0; j < j1; ++j) {
     const Index p = pp.p[j], r = pp.r[j];
     const double* row = P ? P + (j - j0) * ldP - k0 : nullptr;
+    if (whole) {
+      for (Index k = k0; k < k1; ++k) {
+        const double v = row ? row[k] : 0.0;
+        tile[pp.q[k] * rows + pp.s[k]] = v;
+        tile[pp.s[k] * rows + pp.q[k]] = v;
+      }
+      copy_rows(p, r);
+      if (r != p) copy_rows(r, p);
+      continue;
+    }
     for (Index k = k0; k < k1; ++k) {
       const Index q = pp.q[k], s = pp.s[k];
       const double v = row ? row[k] : 0.0;
@@ -348,7 +377,7 @@ Index max_chunk_columns(Index N) {
 
 // One worker's buffers, kept across its units (std::vector::resize zero-fills only when it grows).
 struct SlabWorkspace {
-  std::vector<double> Y, slab, Y_r, slab_r, gemm_r, Xi_pairs, P;
+  std::vector<double> Y, slab, Y_r, slab_r, gemm_r, Xi_pairs, P, tile;
 };
 
 }  // namespace
@@ -511,8 +540,8 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
             P = w.P.data();
           }
           const BlockSink& sk = sinks[t];
-          if (sk.f64) write_pairs(P, kc, pp, j0, j1, k0, k1, lay, l, rect, sk.f64, sk.ld);
-          else write_pairs(P, kc, pp, j0, j1, k0, k1, lay, l, rect, sk.f32, sk.ld);
+          if (sk.f64) write_pairs(P, kc, pp, j0, j1, k0, k1, lay, l, rect, sk.f64, sk.ld, w.tile);
+          else write_pairs(P, kc, pp, j0, j1, k0, k1, lay, l, rect, sk.f32, sk.ld, w.tile);
           progress.add(double(n) * double(kc));
         });
       }
