@@ -119,7 +119,9 @@ PreactCurvature preactivation_curvature(const MlpSpec& spec, const ParamLayout& 
 }
 
 // For the units of row layer l: Xi[slot] holds, for each unit p, sample i and column unit (m, r),
-// m > l (the slabs' columns; layer l's own block is the pair route's), the value (d z_m / d z_l)^T E_m [p, r]; Kt holds K[s, p] = d a_{m-1}[s] / d z_l[p], m > l.
+// m > l (the slabs' columns; layer l's own block is the pair route's), the value
+// (d z_m / d z_l)^T E_m [p, r]; Kt holds K[s, p] = d a_{m-1}[s] / d z_l[p] for m > l + 1 (at
+// m = l + 1, K = D_l is diagonal: build_y reads it from Z instead of an n_l x n_l copy per sample).
 // Layout [p][i][column], so that one unit's data for all samples is contiguous.
 struct RowLayerTerms {
   Index C = 0, KC = 0;              // columns per (p, i) of Xi and Kt
@@ -136,7 +138,7 @@ RowLayerTerms row_layer_terms(const MlpSpec& spec, const ParamLayout& lay, const
   rt.xoff.assign(L + 1, 0);
   rt.koff.assign(L + 1, 0);
   for (Index m = l + 1; m <= L; ++m) { rt.xoff[m] = rt.C; rt.C += lay.out(m); }
-  for (Index m = l + 1; m <= L; ++m) { rt.koff[m] = rt.KC; rt.KC += lay.in(m); }
+  for (Index m = l + 2; m <= L; ++m) { rt.koff[m] = rt.KC; rt.KC += lay.in(m); }
   rt.Xi.assign(pc.slots.size(), std::vector<double>(nl * N * rt.C));
   rt.Kt.assign(nl * N * rt.KC, 0.0);
   if (pc.slots.empty() && rt.KC == 0) return rt;
@@ -155,7 +157,7 @@ RowLayerTerms row_layer_terms(const MlpSpec& spec, const ParamLayout& lay, const
         const Index nin = lay.in(m), nout = lay.out(m);
         ConstMapMat W(params + lay.weight_offset(m), nout, nin);
         RowMat Kt = K.transpose();  // n_l x n_{m-1}
-        put(rt.Kt, rt.KC, rt.koff[m], Kt);
+        if (m > l + 1) put(rt.Kt, rt.KC, rt.koff[m], Kt);
         for (size_t t = 0; t < pc.slots.size(); ++t) {
           ConstMapMat E(pc.E[t][m].data() + i * nout * nout, nout, nout);
           RowMat Xi = Kt * (W.transpose() * E);  // (n_l x n_{m-1}) (n_{m-1} x n_m)
@@ -209,7 +211,12 @@ void build_y(const SlabContext& c, Index l, Index p, const std::vector<Run>& run
         }
         const double x = xi_of(run.r0);
         const double* a = c.pass->A[m - 1].data() + i * c.lay->in(m);
-        if (has_kterm(kind) && m > l) {
+        if (has_kterm(kind) && m == l + 1) {
+          // K = D_l here: its only entry in row p is s = p.
+          for (Index s = run.s0; s < run.s1; ++s) out[s - run.s0] = x * a[s];
+          if (p >= run.s0 && p < run.s1)
+            out[p - run.s0] = x * a[p] + dm[run.r0] * act_d1(c.spec->activation, c.pass->Z[l][i * nl + p]);
+        } else if (has_kterm(kind) && m > l) {
           const double coef = dm[run.r0];
           const double* k = kt + c.rt->koff[m];
           for (Index s = run.s0; s < run.s1; ++s) out[s - run.s0] = x * a[s] + coef * k[s];
@@ -396,7 +403,7 @@ double assembly_workspace_bytes(const MlpSpec& spec, Index N, const std::vector<
   for (Index l = 1; l <= L; ++l) {
     double C = 0, KC = 0;
     for (Index m = l + 1; m <= L; ++m) C += lay.out(m);
-    for (Index m = l + 1; m <= L; ++m) KC += lay.in(m);
+    for (Index m = l + 2; m <= L; ++m) KC += lay.in(m);
     widest_xi = std::max(widest_xi, double(lay.out(l)) * N * (nslots * C + KC));
   }
   const double nk = double(kinds.size());
