@@ -2,6 +2,7 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "curvature_plumbing.h"
@@ -507,7 +508,29 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
       const Index kc_max = (nqs + kchunks - 1) / kchunks;
       const Index jchunks = (npr + budget::kPairRows - 1) / budget::kPairRows;
       const Index jc = (npr + jchunks - 1) / jchunks;
-      const bool any_gemm = !(narrow_r && req.kinds.size() == 1);
+      // Each kind's Xi_i on this block: E_l (H, G, R), nullptr for C (delta_p delta_r), or the
+      // zero block of a flat-activation R. Kinds whose E_l are bitwise equal (H and G of a ReLU
+      // net: its activation term is zero) form one group with one GEMM: the same inputs in the
+      // same GEMM give the same bits, so each matrix is still exactly its own recursion's result.
+      const double* const zero_block = Abar.data();  // a marker, never read as Xi
+      std::vector<const double*> xi_of(req.kinds.size());
+      for (size_t t = 0; t < req.kinds.size(); ++t) {
+        const CurvatureKind kind = req.kinds[t];
+        const int slot = narrow_r && kind == CurvatureKind::Residual ? -2 : ctx.slot_of[static_cast<size_t>(section_of(kind))];
+        xi_of[t] = slot == -2 ? zero_block : slot >= 0 ? pc.E[static_cast<size_t>(slot)][l].data() : nullptr;
+      }
+      std::vector<std::vector<size_t>> groups;
+      const size_t eb = static_cast<size_t>(N * out * out) * sizeof(double);
+      for (size_t t = 0; t < req.kinds.size(); ++t) {
+        auto same = [&](const std::vector<size_t>& g) {
+          const double *a = xi_of[g[0]], *b = xi_of[t];
+          return a == b || (a && b && a != zero_block && b != zero_block && std::memcmp(a, b, eb) == 0);
+        };
+        auto it = std::find_if(groups.begin(), groups.end(), same);
+        if (it == groups.end()) groups.push_back({t});
+        else it->push_back(t);
+      }
+      const bool any_gemm = std::any_of(xi_of.begin(), xi_of.end(), [&](const double* x) { return x != zero_block; });
       for (Index k0 = 0; k0 < nqs; k0 += kc_max) {
         const Index k1 = std::min(nqs, k0 + kc_max), kc = k1 - k0;
         if (any_gemm) {
@@ -520,15 +543,13 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
             }
           });
         }
-        parallel_for(nreq * jchunks, threads, &control, [&](Index task, int worker) {
-          const size_t t = static_cast<size_t>(task / jchunks);
+        parallel_for(Index(groups.size()) * jchunks, threads, &control, [&](Index task, int worker) {
+          const std::vector<size_t>& group = groups[static_cast<size_t>(task / jchunks)];
           const Index j0 = (task % jchunks) * jc, j1 = std::min(npr, j0 + jc), n = j1 - j0;
-          const CurvatureKind kind = req.kinds[t];
           const double* P = nullptr;
           SlabWorkspace& w = workspaces[static_cast<size_t>(worker)];
-          if (!(narrow_r && kind == CurvatureKind::Residual)) {
-            const int slot = ctx.slot_of[static_cast<size_t>(section_of(kind))];
-            const double* E = slot >= 0 ? pc.E[static_cast<size_t>(slot)][l].data() : nullptr;
+          const double* E = xi_of[group[0]];
+          if (E != zero_block) {
             const double* D = pass.Delta[l].data();
             w.Xi_pairs.resize(N * n);
             for (Index i = 0; i < N; ++i) {
@@ -546,10 +567,12 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
                         KR.data(), kc, 0.0, w.P.data(), kc);
             P = w.P.data();
           }
-          const BlockSink& sk = sinks[t];
-          if (sk.f64) write_pairs(P, kc, pp, j0, j1, k0, k1, lay, l, rect, sk.f64, sk.ld, w.tile);
-          else write_pairs(P, kc, pp, j0, j1, k0, k1, lay, l, rect, sk.f32, sk.ld, w.tile);
-          progress.add(double(n) * double(kc));
+          for (size_t t : group) {
+            const BlockSink& sk = sinks[t];
+            if (sk.f64) write_pairs(P, kc, pp, j0, j1, k0, k1, lay, l, rect, sk.f64, sk.ld, w.tile);
+            else write_pairs(P, kc, pp, j0, j1, k0, k1, lay, l, rect, sk.f32, sk.ld, w.tile);
+            progress.add(double(n) * double(kc));
+          }
         });
       }
     }
