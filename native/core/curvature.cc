@@ -212,12 +212,7 @@ void build_y(const SlabContext& c, Index l, Index p, const std::vector<Run>& run
         }
         const double x = xi_of(run.r0);
         const double* a = c.pass->A[m - 1].data() + i * c.lay->in(m);
-        if (has_kterm(kind) && m == l + 1) {
-          // K = D_l here: its only entry in row p is s = p.
-          for (Index s = run.s0; s < run.s1; ++s) out[s - run.s0] = x * a[s];
-          if (p >= run.s0 && p < run.s1)
-            out[p - run.s0] = x * a[p] + dm[run.r0] * act_d1(c.spec->activation, c.pass->Z[l][i * nl + p]);
-        } else if (has_kterm(kind) && m > l) {
+        if (has_kterm(kind) && m > l) {
           const double coef = dm[run.r0];
           const double* k = kt + c.rt->koff[m];
           for (Index s = run.s0; s < run.s1; ++s) out[s - run.s0] = x * a[s] + coef * k[s];
@@ -367,6 +362,63 @@ void write_pairs(const double* P, Index ldP, const PairPlan& pp, Index j0, Index
   }
 }
 
+// Blocks between adjacent layers (m = l + 1) by unit pairs as well. There K = d a_l / d z_l = D_l
+// is diagonal, so with u = (l, p), v = (m, r):
+//   X[(l,p,q),(m,r,s)] = (1/N) sum_i abar_l[i,q] abar_m[i,s] Xi_i[p,r]
+//                        + [s == p] (1/N) sum_i abar_l[i,q] D_l,i[p] delta_m,i[r]     (K-term: H, R)
+// The first term is one GEMM over all pairs (p, r) x (q, s) with KR[i,(q,s)] = abar_l[i,q]
+// abar_m[i,s] (no symmetry to use, but GEMMs as wide as the two layers instead of a unit's in + 1
+// rows), the K-term a small GEMM added to the tiles' column s = p as they are written.
+struct CrossPlan {
+  std::vector<Index> p, r;  // unit pairs (l, p) x (l + 1, r) whose tile or its mirror meets the rectangle
+};
+
+// Whether unit p of layer l owns a parameter in [a0, a1).
+bool unit_meets(const ParamLayout& lay, Index l, Index p, Index a0, Index a1) {
+  const Index w = lay.weight_offset(l) + p * lay.in(l);
+  return (w < a1 && a0 < w + lay.in(l)) || (lay.bias() && lay.bias_offset(l) + p >= a0 && lay.bias_offset(l) + p < a1);
+}
+
+CrossPlan plan_cross(const ParamLayout& lay, Index l, const Rect& rect) {
+  CrossPlan cp;
+  const Index m = l + 1;
+  for (Index p = 0; p < lay.out(l); ++p)
+    for (Index r = 0; r < lay.out(m); ++r)
+      if ((unit_meets(lay, l, p, rect.rb, rect.re) && unit_meets(lay, m, r, rect.cb, rect.ce)) ||
+          (unit_meets(lay, m, r, rect.rb, rect.re) && unit_meets(lay, l, p, rect.cb, rect.ce))) {
+        cp.p.push_back(p);
+        cp.r.push_back(r);
+      }
+  return cp;
+}
+
+// Writes the tiles of pairs cp[j0..j1), rows q in [qa, qb) of each (P: row j - j0, column
+// (q - qa) * rows_m + s; nullptr = 0), plus kt[(q - qa) * ldk + j - j0] at s = p when kt is set,
+// at (l,p,q) x (m,r,s) and mirrored, inside the rectangle.
+template <typename T>
+void write_cross(const double* P, Index ldP, const double* kt, Index ldk, const CrossPlan& cp, Index j0, Index j1,
+                 Index qa, Index qb, const ParamLayout& lay, Index l, const Rect& rect, T* dest, Index ld) {
+  const Index m = l + 1, rows_m = lay.in(m) + (lay.bias() ? 1 : 0);
+  auto put = [&](Index row, Index col, double v) {
+    if (row >= rect.rb && row < rect.re && col >= rect.cb && col < rect.ce)
+      dest[(row - rect.rb) * ld + (col - rect.cb)] = static_cast<T>(v);
+  };
+  for (Index j = j0; j < j1; ++j) {
+    const Index p = cp.p[j], r = cp.r[j];
+    for (Index q = qa; q < qb; ++q) {
+      const Index row = lay.index(l, p, q);
+      const double* src = P ? P + (j - j0) * ldP + (q - qa) * rows_m : nullptr;
+      for (Index s = 0; s < rows_m; ++s) {
+        double v = src ? src[s] : 0.0;
+        if (kt && s == p) v += kt[(q - qa) * ldk + (j - j0)];
+        const Index col = lay.index(m, r, s);
+        put(row, col, v);
+        put(col, row, v);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 namespace {
@@ -385,7 +437,7 @@ Index max_chunk_columns(Index N) {
 
 // One worker's buffers, kept across its units (std::vector::resize zero-fills only when it grows).
 struct SlabWorkspace {
-  std::vector<double> Y, slab, Y_r, slab_r, gemm_r, Xi_pairs, P, tile;
+  std::vector<double> Y, slab, Y_r, slab_r, gemm_r, Xi_pairs, P, tile, Zk, Kt2;
 };
 
 }  // namespace
@@ -414,10 +466,12 @@ double assembly_workspace_bytes(const MlpSpec& spec, Index N, const std::vector<
   // per worker: Y (nk sections) + R's own Y, and their slabs
   const double worker = double(N) * (nk + 1) * cc + rows * (nk + 3) * cc;
   const double abar = double(N) * rows;
-  // pair route: the shared KR chunk, and per worker a task's Xi pairs (N x rows) and its P
-  const double kr = std::min<double>(rows * (rows + 1) / 2, double(max_pair_columns(N)));
-  const double pair_worker = double(N) * double(budget::kPairRows) + double(budget::kPairRows) * kr;
-  return 8.0 * (pass + E + widest_xi + abar + double(N) * kr +
+  // pair routes: the shared KR chunk (whole tile rows of at most `rows` columns each), and per
+  // worker a task's Xi pairs (N x kPairRows) and its P
+  const double kr = std::min<double>(rows * rows, double(max_pair_columns(N)) + rows);
+  // (adjacent pairs add their K-term's Zk (N x kPairRows) and Kt2 (rows x kPairRows), and abar of layer l + 1)
+  const double pair_worker = double(N) * double(budget::kPairRows) * 2 + double(budget::kPairRows) * (kr + rows);
+  return 8.0 * (pass + E + widest_xi + 2 * abar + double(N) * kr +
                 double(resolve_threads(threads)) * (worker + pair_worker));
 }
 
@@ -466,20 +520,20 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
   auto plan_unit = [&](Index l, Index p) {
     UnitPlan u{l, p, {}, 0};
     const Index in = lay.in(l), w0 = lay.weight_offset(l);
-    // Columns of layer l itself are the pair route's (within-layer blocks); the slabs cover the
-    // layers after it.
+    // Columns of layers l and l + 1 are the pair routes' (within-layer and adjacent blocks); the
+    // slabs cover the layers after them.
     if (symmetric) {
-      if (l < L) append_runs(lay, l + 1, lay.weight_offset(l + 1), M, true, true, u.runs, u.cols);
+      if (l + 1 < L) append_runs(lay, l + 2, lay.weight_offset(l + 2), M, true, true, u.runs, u.cols);
       return u;
     }
     const Index b = lay.bias() ? lay.bias_offset(l) + p : -1;
     auto unit_in = [&](Index r0, Index r1) {
       return overlaps(w0 + p * in, w0 + (p + 1) * in, r0, r1) || (b >= 0 && b >= r0 && b < r1);
     };
-    // Rows of this unit in the requested rows: columns of layers >= l, written directly.
-    if (unit_in(rect.rb, rect.re)) append_runs(lay, l + 1, rect.cb, rect.ce, true, false, u.runs, u.cols);
-    // Columns of this unit in the requested columns: rows of layers > l, written transposed.
-    if (l < L && unit_in(rect.cb, rect.ce)) append_runs(lay, l + 1, rect.rb, rect.re, false, true, u.runs, u.cols);
+    // Rows of this unit in the requested rows: columns of layers > l + 1, written directly.
+    if (unit_in(rect.rb, rect.re)) append_runs(lay, l + 2, rect.cb, rect.ce, true, false, u.runs, u.cols);
+    // Columns of this unit in the requested columns: rows of layers > l + 1, written transposed.
+    if (l + 1 < L && unit_in(rect.cb, rect.ce)) append_runs(lay, l + 2, rect.rb, rect.re, false, true, u.runs, u.cols);
     return u;
   };
   const double nreq = double(req.kinds.size());
@@ -488,19 +542,20 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
     for (Index p = 0; p < lay.out(l); ++p) total_work += double(lay.in(l) + 1) * plan_unit(l, p).cols;
     const PairPlan pp = plan_pairs(lay, l, rect);
     total_work += nreq * double(pp.p.size()) * double(pp.q.size());
+    if (l < L) total_work += nreq * double(plan_cross(lay, l, rect).p.size()) * double(lay.in(l) + 1) * double(lay.out(l) + 1);
   }
   Progress progress(control, "assembly", total_work);
 
   const Index max_cc = max_chunk_columns(N);
   std::vector<SlabWorkspace> workspaces(static_cast<size_t>(threads));
-  std::vector<double> Abar, KR;
+  std::vector<double> Abar, KR, Abar_next;
   for (Index l = 1; l <= L; ++l) {
     const Index in = lay.in(l), out = lay.out(l), rows = in + (lay.bias() ? 1 : 0);
     Abar.assign(N * rows, 1.0);
     for (Index i = 0; i < N; ++i) std::copy_n(pass.A[l - 1].data() + i * in, in, Abar.data() + i * rows);
 
-    // Within-layer block of layer l (pair route). Tasks are (kind, chunk of unit pairs) of fixed
-    // shapes, each writing its own tiles; a flat-activation R's block is zero (see narrow_r).
+    // Within-layer block of layer l (pair route). Tasks are (group of kinds, chunk of unit pairs)
+    // of fixed shapes, each writing its own tiles; a flat-activation R's block is zero (narrow_r).
     const PairPlan pp = plan_pairs(lay, l, rect);
     const Index npr = static_cast<Index>(pp.p.size()), nqs = static_cast<Index>(pp.q.size());
     if (npr > 0) {
@@ -582,10 +637,100 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
       UnitPlan u = plan_unit(l, p);
       if (!u.runs.empty()) plans.push_back(std::move(u));
     }
-    if (plans.empty()) continue;
+    const CrossPlan cp = l < L ? plan_cross(lay, l, rect) : CrossPlan{};
+    if (plans.empty() && cp.p.empty()) continue;
     const RowLayerTerms rt = row_layer_terms(spec, lay, params, data, pass, pc, l, threads);
     ctx.rt = &rt;
     ctx_r.rt = &rt;
+
+    // Adjacent block (l, l + 1) by unit pairs (CrossPlan): KR's columns are whole tile rows q,
+    // chunked to the budget; tasks are (group of kinds, chunk of pairs) as above.
+    const Index ncp = static_cast<Index>(cp.p.size());
+    if (ncp > 0) {
+      const Index m = l + 1, nm = lay.out(m), rows_m = out + (lay.bias() ? 1 : 0);  // in(m) = out
+      Abar_next.assign(N * rows_m, 1.0);
+      for (Index i = 0; i < N; ++i) std::copy_n(pass.A[l].data() + i * out, out, Abar_next.data() + i * rows_m);
+      const double* const zero_block = Abar_next.data();  // a marker, never read as Xi
+      std::vector<const double*> xi_of(req.kinds.size());
+      for (size_t t = 0; t < req.kinds.size(); ++t) {
+        const CurvatureKind kind = req.kinds[t];
+        const int slot = narrow_r && kind == CurvatureKind::Residual ? -2 : ctx.slot_of[static_cast<size_t>(section_of(kind))];
+        xi_of[t] = slot == -2 ? zero_block : slot >= 0 ? rt.Xi[static_cast<size_t>(slot)].data() : nullptr;
+      }
+      // Kinds with bitwise-equal Xi share the GEMM (as in the pair route); the K-term is each kind's.
+      std::vector<std::vector<size_t>> groups;
+      const size_t xb = static_cast<size_t>(out * N * rt.C) * sizeof(double);
+      for (size_t t = 0; t < req.kinds.size(); ++t) {
+        auto same = [&](const std::vector<size_t>& g) {
+          const double *a = xi_of[g[0]], *b = xi_of[t];
+          return a == b || (a && b && a != zero_block && b != zero_block && std::memcmp(a, b, xb) == 0);
+        };
+        auto it = std::find_if(groups.begin(), groups.end(), same);
+        if (it == groups.end()) groups.push_back({t});
+        else it->push_back(t);
+      }
+      const bool any_gemm = std::any_of(xi_of.begin(), xi_of.end(), [&](const double* x) { return x != zero_block; });
+      const Index qrows = std::max<Index>(1, max_pair_columns(N) / rows_m);
+      const Index jchunks = (ncp + budget::kPairRows - 1) / budget::kPairRows;
+      const Index jc = (ncp + jchunks - 1) / jchunks;
+      for (Index qa = 0; qa < rows; qa += qrows) {
+        const Index qb = std::min(rows, qa + qrows), kc = (qb - qa) * rows_m;
+        if (any_gemm) {
+          KR.resize(N * kc);
+          parallel_ranges(N, threads, 16, [&](Index i0, Index i1, int) {
+            for (Index i = i0; i < i1; ++i) {
+              const double* a = Abar.data() + i * rows;
+              const double* b = Abar_next.data() + i * rows_m;
+              double* kr = KR.data() + i * kc;
+              for (Index q = qa; q < qb; ++q)
+                for (Index t = 0; t < rows_m; ++t) kr[(q - qa) * rows_m + t] = a[q] * b[t];
+            }
+          });
+        }
+        parallel_for(Index(groups.size()) * jchunks, threads, &control, [&](Index task, int worker) {
+          const std::vector<size_t>& group = groups[static_cast<size_t>(task / jchunks)];
+          const Index j0 = (task % jchunks) * jc, j1 = std::min(ncp, j0 + jc), n = j1 - j0;
+          SlabWorkspace& w = workspaces[static_cast<size_t>(worker)];
+          const double* Dl = pass.Delta[l].data();
+          const double* Dm = pass.Delta[m].data();
+          const double* X = xi_of[group[0]];
+          const double* P = nullptr;
+          if (X != zero_block) {
+            w.Xi_pairs.resize(N * n);
+            for (Index i = 0; i < N; ++i) {
+              double* x = w.Xi_pairs.data() + i * n;
+              for (Index j = j0; j < j1; ++j)
+                x[j - j0] = X ? X[(cp.p[j] * N + i) * rt.C + rt.xoff[m] + cp.r[j]]
+                              : Dl[i * out + cp.p[j]] * Dm[i * nm + cp.r[j]];  // C: delta_p delta_r
+            }
+            w.P.resize(n * kc);
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, kc, N, 1.0 / double(N), w.Xi_pairs.data(), n,
+                        KR.data(), kc, 0.0, w.P.data(), kc);
+            P = w.P.data();
+          }
+          const double* kt = nullptr;
+          if (std::any_of(group.begin(), group.end(), [&](size_t t) { return has_kterm(req.kinds[t]); })) {
+            // Kt2[q, j] = (1/N) sum_i abar_l[i,q] D_l,i[p_j] delta_m,i[r_j]
+            w.Zk.resize(N * n);
+            for (Index i = 0; i < N; ++i)
+              for (Index j = j0; j < j1; ++j)
+                w.Zk[i * n + (j - j0)] =
+                    act_d1(spec.activation, pass.Z[l][i * out + cp.p[j]]) * Dm[i * nm + cp.r[j]];
+            w.Kt2.resize((qb - qa) * n);
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, qb - qa, n, N, 1.0 / double(N), Abar.data() + qa, rows,
+                        w.Zk.data(), n, 0.0, w.Kt2.data(), n);
+            kt = w.Kt2.data();
+          }
+          for (size_t t : group) {
+            const BlockSink& sk = sinks[t];
+            const double* k = has_kterm(req.kinds[t]) ? kt : nullptr;
+            if (sk.f64) write_cross(P, kc, k, n, cp, j0, j1, qa, qb, lay, l, rect, sk.f64, sk.ld);
+            else write_cross(P, kc, k, n, cp, j0, j1, qa, qb, lay, l, rect, sk.f32, sk.ld);
+            progress.add(double(n) * double(kc));
+          }
+        });
+      }
+    }
     parallel_for(static_cast<Index>(plans.size()), threads, &control, [&](Index task, int worker) {
       const UnitPlan& u = plans[static_cast<size_t>(task)];
       SlabWorkspace& w = workspaces[static_cast<size_t>(worker)];

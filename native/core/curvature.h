@@ -25,7 +25,10 @@
 // PAIRS instead: X[(l,p,q),(l,r,s)] = (1/N) sum_i abar[i,q] abar[i,s] Xi_i[p,r] is symmetric in
 // q <-> s and in p <-> r separately, so one GEMM (p <= r pairs) x N x (q <= s pairs) with the
 // shared factor KR[i,(q,s)] = abar[i,q] abar[i,s] gives the block from a quarter of its products,
-// in GEMMs far wider than a unit's in + 1 rows. The slabs above then cover layers m > l only.
+// in GEMMs far wider than a unit's in + 1 rows. Blocks between adjacent layers (m = l + 1, where
+// K = D_l is diagonal) go by unit pairs too: one GEMM (p, r) x N x (q, s) with KR[i,(q,s)] =
+// abar_l[i,q] abar_{l+1}[i,s], plus the K-term as a small GEMM added to each tile's column s = p.
+// The slabs above then cover layers m >= l + 2 only (none in a one-hidden-layer net).
 //
 // Blocking: any rectangle of rows x columns (parameter index ranges, PyTorch order) can be
 // assembled on its own (a distributed build gives each process its blocks). A square on the
