@@ -428,6 +428,14 @@ Index max_pair_columns(Index N) {
   return std::max<Index>(1, static_cast<Index>(budget::kPairColumnBytes / (8.0 * double(N))));
 }
 
+// Pairs per chunk of a pair route's `pairs` unit pairs (a task's rows): from the pair count only.
+// The chunks are ceil(pairs / size) (a multiple of kPairTasks unless the pairs are few).
+Index pair_chunk_size(Index pairs) {
+  const Index c = (pairs + budget::kPairRows - 1) / budget::kPairRows;
+  const Index chunks = std::max<Index>(1, (c + budget::kPairTasks - 1) / budget::kPairTasks * budget::kPairTasks);
+  return std::max<Index>(1, (pairs + chunks - 1) / chunks);
+}
+
 // Columns of one Y chunk. It depends on N only: not on the thread count nor on which other kinds
 // are requested, and each kind has its own GEMM over its section of Y, so a matrix's numbers are
 // bitwise the same whatever is assembled beside it and on however many threads.
@@ -561,8 +569,7 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
     if (npr > 0) {
       const Index kchunks = (nqs + max_pair_columns(N) - 1) / max_pair_columns(N);
       const Index kc_max = (nqs + kchunks - 1) / kchunks;
-      const Index jchunks = (npr + budget::kPairRows - 1) / budget::kPairRows;
-      const Index jc = (npr + jchunks - 1) / jchunks;
+      const Index jc = pair_chunk_size(npr), jchunks = (npr + jc - 1) / jc;
       // Each kind's Xi_i on this block: E_l (H, G, R), nullptr for C (delta_p delta_r), or the
       // zero block of a flat-activation R. Kinds whose E_l are bitwise equal (H and G of a ReLU
       // net: its activation term is zero) form one group with one GEMM: the same inputs in the
@@ -671,8 +678,7 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
       }
       const bool any_gemm = std::any_of(xi_of.begin(), xi_of.end(), [&](const double* x) { return x != zero_block; });
       const Index qrows = std::max<Index>(1, max_pair_columns(N) / rows_m);
-      const Index jchunks = (ncp + budget::kPairRows - 1) / budget::kPairRows;
-      const Index jc = (ncp + jchunks - 1) / jchunks;
+      const Index jc = pair_chunk_size(ncp), jchunks = (ncp + jc - 1) / jc;
       for (Index qa = 0; qa < rows; qa += qrows) {
         const Index qb = std::min(rows, qa + qrows), kc = (qb - qa) * rows_m;
         if (any_gemm) {
