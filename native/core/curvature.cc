@@ -28,6 +28,26 @@ using MapMat = Eigen::Map<RowMat>;
 using ConstMapMat = Eigen::Map<const RowMat>;
 using ConstMapVec = Eigen::Map<const Eigen::VectorXd>;
 
+// A std::vector whose resize does not zero-fill: the large per-sample workspaces below are written
+// in full by parallel loops, which then also take the pages' first-touch faults (a zero-fill would
+// take them all on one thread first).
+template <typename T>
+struct NoInit : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = NoInit<U>;
+  };
+  NoInit() = default;
+  template <typename U>
+  NoInit(const NoInit<U>&) noexcept {}
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    if constexpr (sizeof...(Args) == 0) ::new (static_cast<void*>(p)) U;
+    else ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using Workspace = std::vector<double, NoInit<double>>;
+
 bool needs_xi(CurvatureKind k) { return k != CurvatureKind::GradientCovariance; }
 bool has_kterm(CurvatureKind k) { return k == CurvatureKind::Hessian || k == CurvatureKind::Residual; }
 
@@ -74,7 +94,7 @@ void append_runs(const ParamLayout& lay, Index first_layer, Index c0, Index c1, 
 //   E_l = D_l W_{l+1}^T E_{l+1} W_{l+1} D_l + diag(act''(z_l) .* (W_{l+1}^T delta_{l+1}))   [last term not in G]
 struct PreactCurvature {
   std::vector<CurvatureKind> slots;               // kinds with an E
-  std::vector<std::vector<std::vector<double>>> E;  // E[slot][m]: N x n_m x n_m (m = 1..L)
+  std::vector<std::vector<Workspace>> E;  // E[slot][m]: N x n_m x n_m (m = 1..L)
 };
 
 PreactCurvature preactivation_curvature(const MlpSpec& spec, const ParamLayout& lay, const double* params,
@@ -84,9 +104,9 @@ PreactCurvature preactivation_curvature(const MlpSpec& spec, const ParamLayout& 
   for (auto k : kinds)
     if (needs_xi(k)) pc.slots.push_back(k);
   const Index L = spec.depth(), N = data.N, k = spec.outputs();
-  pc.E.assign(pc.slots.size(), std::vector<std::vector<double>>(L + 1));
+  pc.E.assign(pc.slots.size(), std::vector<Workspace>(L + 1));
   for (size_t t = 0; t < pc.slots.size(); ++t)
-    for (Index m = 1; m <= L; ++m) pc.E[t][m].assign(N * lay.out(m) * lay.out(m), 0.0);
+    for (Index m = 1; m <= L; ++m) pc.E[t][m].resize(N * lay.out(m) * lay.out(m));  // every entry written below
   if (pc.slots.empty()) return pc;
   parallel_ranges(N, threads, 16, [&](Index i0, Index i1, int) {
     for (Index i = i0; i < i1; ++i) {
@@ -127,8 +147,8 @@ PreactCurvature preactivation_curvature(const MlpSpec& spec, const ParamLayout& 
 struct RowLayerTerms {
   Index C = 0, KC = 0;              // columns per (p, i) of Xi and Kt
   std::vector<Index> xoff, koff;    // per layer m: offset of (m, 0) in Xi / of (m, s=0) in Kt
-  std::vector<std::vector<double>> Xi;
-  std::vector<double> Kt;
+  std::vector<Workspace> Xi;  // (every entry written by row_layer_terms)
+  Workspace Kt;
 };
 
 RowLayerTerms row_layer_terms(const MlpSpec& spec, const ParamLayout& lay, const double* params,
@@ -140,12 +160,12 @@ RowLayerTerms row_layer_terms(const MlpSpec& spec, const ParamLayout& lay, const
   rt.koff.assign(L + 1, 0);
   for (Index m = l + 1; m <= L; ++m) { rt.xoff[m] = rt.C; rt.C += lay.out(m); }
   for (Index m = l + 2; m <= L; ++m) { rt.koff[m] = rt.KC; rt.KC += lay.in(m); }
-  rt.Xi.assign(pc.slots.size(), std::vector<double>(nl * N * rt.C));
-  rt.Kt.assign(nl * N * rt.KC, 0.0);
+  rt.Xi.assign(pc.slots.size(), Workspace(nl * N * rt.C));
+  rt.Kt.resize(nl * N * rt.KC);
   if (pc.slots.empty() && rt.KC == 0) return rt;
   parallel_ranges(N, threads, 16, [&](Index i0, Index i1, int) {
     for (Index i = i0; i < i1; ++i) {
-      auto put = [&](std::vector<double>& dst, Index width, Index off, const RowMat& block) {
+      auto put = [&](Workspace& dst, Index width, Index off, const RowMat& block) {
         // block is n_l x w: row p goes to dst[(p * N + i) * width + off ...]
         for (Index p = 0; p < nl; ++p)
           std::copy(block.row(p).data(), block.row(p).data() + block.cols(), dst.data() + (p * N + i) * width + off);
@@ -556,7 +576,8 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
 
   const Index max_cc = max_chunk_columns(N);
   std::vector<SlabWorkspace> workspaces(static_cast<size_t>(threads));
-  std::vector<double> Abar, KR, Abar_next;
+  std::vector<double> Abar, Abar_next;
+  Workspace KR;  // written in full before each use (a chunk's columns); never copied when it grows
   for (Index l = 1; l <= L; ++l) {
     const Index in = lay.in(l), out = lay.out(l), rows = in + (lay.bias() ? 1 : 0);
     Abar.assign(N * rows, 1.0);
@@ -596,7 +617,7 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
       for (Index k0 = 0; k0 < nqs; k0 += kc_max) {
         const Index k1 = std::min(nqs, k0 + kc_max), kc = k1 - k0;
         if (any_gemm) {
-          KR.resize(N * kc);
+          if (KR.size() < size_t(N * kc)) KR = Workspace(N * kc);
           parallel_ranges(N, threads, 16, [&](Index i0, Index i1, int) {
             for (Index i = i0; i < i1; ++i) {
               const double* a = Abar.data() + i * rows;
@@ -682,7 +703,7 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
       for (Index qa = 0; qa < rows; qa += qrows) {
         const Index qb = std::min(rows, qa + qrows), kc = (qb - qa) * rows_m;
         if (any_gemm) {
-          KR.resize(N * kc);
+          if (KR.size() < size_t(N * kc)) KR = Workspace(N * kc);
           parallel_ranges(N, threads, 16, [&](Index i0, Index i1, int) {
             for (Index i = i0; i < i1; ++i) {
               const double* a = Abar.data() + i * rows;
