@@ -220,11 +220,15 @@ void build_y(const SlabContext& c, Index l, Index p, const std::vector<Run>& run
       const CurvatureKind kind = (*c.kinds)[t];
       double* y = Y + i * ldY + t * cc;
       const double* xi = c.slot_of[t] >= 0 ? c.rt->Xi[c.slot_of[t]].data() + (p * N + i) * c.rt->C : nullptr;
+      // Layer l's own block (where the unit slabs have it): Xi = E_l, row p.
+      const double* own = c.slot_of[t] >= 0 ? c.pc->E[c.slot_of[t]][l].data() + (i * nl + p) * nl : nullptr;
       const double* kt = c.rt->KC > 0 ? c.rt->Kt.data() + (p * N + i) * c.rt->KC : nullptr;
       for (const Run& run : runs) {
         const Index m = run.m, nm = c.lay->out(m);
         const double* dm = c.pass->Delta[m].data() + i * nm;
-        auto xi_of = [&](Index r) { return c.zero_xi ? 0.0 : xi ? xi[c.rt->xoff[m] + r] : dl * dm[r]; };
+        auto xi_of = [&](Index r) {
+          return c.zero_xi ? 0.0 : own ? (m == l ? own[r] : xi[c.rt->xoff[m] + r]) : dl * dm[r];  // own: a kind with E
+        };
         double* out = y + run.col;
         if (run.bias) {
           for (Index r = run.r0; r < run.r1; ++r) out[r - run.r0] = xi_of(r);
@@ -232,7 +236,12 @@ void build_y(const SlabContext& c, Index l, Index p, const std::vector<Run>& run
         }
         const double x = xi_of(run.r0);
         const double* a = c.pass->A[m - 1].data() + i * c.lay->in(m);
-        if (has_kterm(kind) && m > l) {
+        if (has_kterm(kind) && m == l + 1) {
+          // K = D_l here: its only entry in row p is s = p.
+          for (Index s = run.s0; s < run.s1; ++s) out[s - run.s0] = x * a[s];
+          if (p >= run.s0 && p < run.s1)
+            out[p - run.s0] = x * a[p] + dm[run.r0] * act_d1(c.spec->activation, c.pass->Z[l][i * nl + p]);
+        } else if (has_kterm(kind) && m > l) {
           const double coef = dm[run.r0];
           const double* k = kt + c.rt->koff[m];
           for (Index s = run.s0; s < run.s1; ++s) out[s - run.s0] = x * a[s] + coef * k[s];
@@ -296,23 +305,31 @@ void write_slab(const double* slab, Index ldS, Index rows, Index unit_row0, Inde
 // products where the unit slabs' u <= v symmetry computes half, in GEMMs as wide as the layer
 // instead of one unit's 65-odd rows. These blocks are most of an MLP's matrix (the first layer's
 // own block is 75% of the 64-64-10 net's). The output is exactly symmetric by construction.
+// Whether unit p of layer l owns a parameter in [a0, a1).
+bool unit_meets(const ParamLayout& lay, Index l, Index p, Index a0, Index a1) {
+  const Index w = lay.weight_offset(l) + p * lay.in(l);
+  return (w < a1 && a0 < w + lay.in(l)) || (lay.bias() && lay.bias_offset(l) + p >= a0 && lay.bias_offset(l) + p < a1);
+}
+
 struct PairPlan {
   std::vector<Index> p, r;  // unit pairs p <= r whose tiles (p, r) or (r, p) meet the rectangle
-  std::vector<Index> q, s;  // column pairs q <= s of abar (bias column last), q-major
+  // Column pairs q <= s of abar (bias column last) in square blocks of the (q, s) triangle, q-major
+  // inside a block, so that writing one block touches a few cache lines of each destination row
+  // whatever the layer's width.
+  std::vector<Index> q, s;
+  Index side = 0;  // of the blocks: all of abar's columns up to 2 kTransposeTile (one block), else kTransposeTile
+  struct Block { Index q0, q1, s0, s1, begin, end; };  // q in [q0, q1), s in [s0, s1); pairs [begin, end)
+  std::vector<Block> blocks;
+  std::vector<size_t> chunk;  // chunk c = blocks [chunk[c], chunk[c + 1]): at most max_columns pairs, or one block
 };
 
-PairPlan plan_pairs(const ParamLayout& lay, Index l, const Rect& rect) {
+PairPlan plan_pairs(const ParamLayout& lay, Index l, const Rect& rect, Index max_columns) {
   PairPlan pp;
   const Index out = lay.out(l), rows = lay.in(l) + (lay.bias() ? 1 : 0);
-  auto meets = [&](Index p, Index a0, Index a1) {
-    const Index w = lay.weight_offset(l) + p * lay.in(l);
-    const bool weights = w < a1 && a0 < w + lay.in(l);
-    return weights || (lay.bias() && lay.bias_offset(l) + p >= a0 && lay.bias_offset(l) + p < a1);
-  };
   std::vector<char> in_rows(out), in_cols(out);
   for (Index p = 0; p < out; ++p) {
-    in_rows[p] = meets(p, rect.rb, rect.re);
-    in_cols[p] = meets(p, rect.cb, rect.ce);
+    in_rows[p] = unit_meets(lay, l, p, rect.rb, rect.re);
+    in_cols[p] = unit_meets(lay, l, p, rect.cb, rect.ce);
   }
   for (Index p = 0; p < out; ++p)
     for (Index r = p; r < out; ++r)
@@ -320,64 +337,74 @@ PairPlan plan_pairs(const ParamLayout& lay, Index l, const Rect& rect) {
         pp.p.push_back(p);
         pp.r.push_back(r);
       }
-  for (Index q = 0; q < rows; ++q)
-    for (Index s = q; s < rows; ++s) {
-      pp.q.push_back(q);
-      pp.s.push_back(s);
+  const Index kB = pp.side = rows <= 2 * budget::kTransposeTile ? rows : budget::kTransposeTile;
+  for (Index q0 = 0; q0 < rows; q0 += kB)
+    for (Index s0 = q0; s0 < rows; s0 += kB) {
+      PairPlan::Block blk{q0, std::min(rows, q0 + kB), s0, std::min(rows, s0 + kB), Index(pp.q.size()), 0};
+      for (Index q = blk.q0; q < blk.q1; ++q)
+        for (Index t = std::max(q, blk.s0); t < blk.s1; ++t) {
+          pp.q.push_back(q);
+          pp.s.push_back(t);
+        }
+      blk.end = Index(pp.q.size());
+      pp.blocks.push_back(blk);
     }
+  pp.chunk.push_back(0);
+  for (size_t b = 0; b < pp.blocks.size(); ++b) {
+    const Index begin = pp.blocks[pp.chunk.back()].begin;
+    if (b > pp.chunk.back() && pp.blocks[b].end - begin > max_columns) pp.chunk.push_back(b);
+  }
+  pp.chunk.push_back(pp.blocks.size());
   return pp;
 }
 
-// Writes P's rows (unit pairs pp.p/r[j0..j1)) x columns (column pairs [k0, k1)) into every entry
-// they stand for inside the rectangle; P == nullptr writes zeros. Both tiles (p, r) and (r, p) of
-// a unit pair are the same symmetric matrix T[q][s] = P[(p,r),(min(q,s),max(q,s))]: when the
-// chunk holds all column pairs, T is unpacked once (it stays in L1) and its rows are copied
-// contiguously into both tiles; otherwise each entry goes to its (up to) four places.
+// Writes P's rows (unit pairs pp.p/r[j0..j1)) x the column pairs of blocks [b0, b1) (P's columns
+// from pair index k0 on) into every entry they stand for inside the rectangle; P == nullptr writes
+// zeros. With T[q][s] = P[(p,r),(q,s)] (q <= s), the entry is at (p,q)x(r,s), (p,s)x(r,q),
+// (r,q)x(p,s) and (r,s)x(p,q): a block is unpacked into a small tile (in L1) and written as short
+// contiguous row pieces, once per distinct place.
 template <typename T>
-void write_pairs(const double* P, Index ldP, const PairPlan& pp, Index j0, Index j1, Index k0, Index k1,
+void write_pairs(const double* P, Index ldP, const PairPlan& pp, Index j0, Index j1, size_t b0, size_t b1, Index k0,
                  const ParamLayout& lay, Index l, const Rect& rect, T* dest, Index ld, std::vector<double>& tile) {
-  const Index in = lay.in(l), rows = in + (lay.bias() ? 1 : 0), w0 = lay.weight_offset(l);
-  auto inside = [&](Index row, Index col) { return row >= rect.rb && row < rect.re && col >= rect.cb && col < rect.ce; };
-  auto put = [&](Index row, Index col, double v) {
-    if (inside(row, col)) dest[(row - rect.rb) * ld + (col - rect.cb)] = static_cast<T>(v);
-  };
-  const bool whole = k0 == 0 && k1 == static_cast<Index>(pp.q.size());
-  if (whole) tile.resize(rows * rows);
-  // Row q of the tile (a, b) goes to parameter row index(a, q), columns index(b, 0..in) and index(b, in).
-  auto copy_rows = [&](Index a, Index b) {
-    const Index s0 = w0 + b * in, c0 = std::max(rect.cb, s0), c1 = std::min(rect.ce, s0 + in);
-    const Index cbias = lay.bias() ? lay.bias_offset(l) + b : -1;
-    const bool bias_in = cbias >= rect.cb && cbias < rect.ce;
-    for (Index q = 0; q < rows; ++q) {
-      const Index row = lay.index(l, a, q);
+  const Index kB = pp.side, in = lay.in(l);
+  tile.resize(2 * kB * kB);
+  double* const tq = tile.data();            // tq[(q - q0) * kB + (s - s0)] = T[q][s]
+  double* const ts = tile.data() + kB * kB;  // ts[(s - s0) * kB + (q - q0)] = T[q][s]
+  // Rows (a, x) for x in [x0, x1), columns (b, y) for y in [y0, y1), values src[(x - x0) * kB + (y - y0)]:
+  // the weight columns of a row are contiguous, the bias column (y = in) apart.
+  auto put_tile = [&](Index a, Index b, Index x0, Index x1, Index y0, Index y1, const double* src) {
+    const Index base = lay.weight_offset(l) + b * in;
+    const Index ya = std::max(y0, rect.cb - base), yb = std::min({y1, in, rect.ce - base});
+    const Index bias_col = lay.bias() ? lay.bias_offset(l) + b : -1;
+    const bool bias = y1 > in && bias_col >= rect.cb && bias_col < rect.ce;
+    for (Index x = x0; x < x1; ++x) {
+      const Index row = lay.index(l, a, x);
       if (row < rect.rb || row >= rect.re) continue;
       T* d = dest + (row - rect.rb) * ld - rect.cb;
-      const double* t = tile.data() + q * rows - s0;
-      for (Index c = c0; c < c1; ++c) d[c] = static_cast<T>(t[c]);
-      if (bias_in) d[cbias] = static_cast<T>(t[s0 + in]);
+      const double* v = src + (x - x0) * kB - y0;
+      for (Index y = ya; y < yb; ++y) d[base + y] = static_cast<T>(v[y]);
+      if (bias) d[bias_col] = static_cast<T>(v[in]);
     }
   };
   for (Index j = j0; j < j1; ++j) {
     const Index p = pp.p[j], r = pp.r[j];
     const double* row = P ? P + (j - j0) * ldP - k0 : nullptr;
-    if (whole) {
-      for (Index k = k0; k < k1; ++k) {
+    for (size_t bi = b0; bi < b1; ++bi) {
+      const PairPlan::Block& blk = pp.blocks[bi];
+      const bool diagonal = blk.q0 == blk.s0;
+      for (Index k = blk.begin; k < blk.end; ++k) {
         const double v = row ? row[k] : 0.0;
-        tile[pp.q[k] * rows + pp.s[k]] = v;
-        tile[pp.s[k] * rows + pp.q[k]] = v;
+        const Index q = pp.q[k] - blk.q0, t = pp.s[k] - blk.s0;
+        tq[q * kB + t] = v;
+        if (diagonal) tq[t * kB + q] = v;
+        else ts[t * kB + q] = v;
       }
-      copy_rows(p, r);
-      if (r != p) copy_rows(r, p);
-      continue;
-    }
-    for (Index k = k0; k < k1; ++k) {
-      const Index q = pp.q[k], s = pp.s[k];
-      const double v = row ? row[k] : 0.0;
-      const Index pq = lay.index(l, p, q), ps = lay.index(l, p, s), rq = lay.index(l, r, q), rs = lay.index(l, r, s);
-      put(pq, rs, v);
-      put(ps, rq, v);
-      put(rs, pq, v);
-      put(rq, ps, v);
+      put_tile(p, r, blk.q0, blk.q1, blk.s0, blk.s1, tq);
+      if (!diagonal) put_tile(p, r, blk.s0, blk.s1, blk.q0, blk.q1, ts);
+      if (r != p) {
+        put_tile(r, p, blk.q0, blk.q1, blk.s0, blk.s1, tq);
+        if (!diagonal) put_tile(r, p, blk.s0, blk.s1, blk.q0, blk.q1, ts);
+      }
     }
   }
 }
@@ -392,12 +419,6 @@ void write_pairs(const double* P, Index ldP, const PairPlan& pp, Index j0, Index
 struct CrossPlan {
   std::vector<Index> p, r;  // unit pairs (l, p) x (l + 1, r) whose tile or its mirror meets the rectangle
 };
-
-// Whether unit p of layer l owns a parameter in [a0, a1).
-bool unit_meets(const ParamLayout& lay, Index l, Index p, Index a0, Index a1) {
-  const Index w = lay.weight_offset(l) + p * lay.in(l);
-  return (w < a1 && a0 < w + lay.in(l)) || (lay.bias() && lay.bias_offset(l) + p >= a0 && lay.bias_offset(l) + p < a1);
-}
 
 CrossPlan plan_cross(const ParamLayout& lay, Index l, const Rect& rect) {
   CrossPlan cp;
@@ -449,10 +470,12 @@ Index max_pair_columns(Index N) {
 }
 
 // Pairs per chunk of a pair route's `pairs` unit pairs (a task's rows): from the pair count only.
-// The chunks are ceil(pairs / size) (a multiple of kPairTasks unless the pairs are few).
+// The chunks are ceil(pairs / size): a multiple of kPairTasks unless that would make them shorter
+// than kPairRows / 2.
 Index pair_chunk_size(Index pairs) {
   const Index c = (pairs + budget::kPairRows - 1) / budget::kPairRows;
-  const Index chunks = std::max<Index>(1, (c + budget::kPairTasks - 1) / budget::kPairTasks * budget::kPairTasks);
+  const Index even = (c + budget::kPairTasks - 1) / budget::kPairTasks * budget::kPairTasks;
+  const Index chunks = std::max<Index>(1, std::min(even, pairs / (budget::kPairRows / 2)));
   return std::max<Index>(1, (pairs + chunks - 1) / chunks);
 }
 
@@ -545,32 +568,61 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
   // column, whichever layer comes first), so they run in parallel without locks.
   struct UnitPlan { Index l, p; std::vector<Run> runs; Index cols; };
   auto overlaps = [](Index a0, Index a1, Index b0, Index b1) { return a0 < b1 && b0 < a1; };
+  // Layer l's own block and the block (l, l + 1) go by unit pairs where their GEMMs' rows (unit
+  // pairs) are at least budget::kPairRows or half the unit slabs' (in + 1), from the layer sizes
+  // alone (so a rectangle is computed as the whole matrix is). Otherwise the unit slabs are the
+  // better GEMM despite twice the flops: 12 units under 784 inputs make 78 pairs against slabs of
+  // 785 rows (measured 1.3x slower by pairs).
+  auto pair_route = [&](Index l, Index pairs) { return pairs >= std::min<Index>(budget::kPairRows, (lay.in(l) + 1) / 2); };
+  auto pairs_within = [&](Index l) { return pair_route(l, lay.out(l) * (lay.out(l) + 1) / 2); };
+  auto pairs_next = [&](Index l) { return l < L && pair_route(l, lay.out(l) * lay.out(l + 1)); };
+  auto layer_begin = [&](Index m) { return m > L ? M : lay.weight_offset(m); };
   auto plan_unit = [&](Index l, Index p) {
     UnitPlan u{l, p, {}, 0};
-    const Index in = lay.in(l), w0 = lay.weight_offset(l);
-    // Columns of layers l and l + 1 are the pair routes' (within-layer and adjacent blocks); the
-    // slabs cover the layers after them.
+    const Index in = lay.in(l), out = lay.out(l), w0 = lay.weight_offset(l);
+    // Runs of the columns of layers [m0, m1) inside [c0, c1).
+    auto add = [&](Index m0, Index m1, Index c0, Index c1, bool direct, bool mirror) {
+      c0 = std::max(c0, layer_begin(m0));
+      c1 = std::min(c1, layer_begin(m1));
+      if (m0 <= L && c0 < c1) append_runs(lay, m0, c0, c1, direct, mirror, u.runs, u.cols);
+    };
+    const Index next = pairs_next(l) ? l + 2 : l + 1;  // first later layer the slabs cover
     if (symmetric) {
-      if (l + 1 < L) append_runs(lay, l + 2, lay.weight_offset(l + 2), M, true, true, u.runs, u.cols);
+      if (!pairs_within(l)) {
+        // Unit pairs (l, p) <= (l, r) only; the unit's own block is mirrored after its slabs.
+        append_runs(lay, l, w0 + p * in, w0 + (p + 1) * in, true, false, u.runs, u.cols);
+        append_runs(lay, l, w0 + (p + 1) * in, w0 + out * in, true, true, u.runs, u.cols);
+        if (lay.bias()) {
+          const Index b0 = lay.bias_offset(l);
+          append_runs(lay, l, b0 + p, b0 + p + 1, true, false, u.runs, u.cols);
+          append_runs(lay, l, b0 + p + 1, b0 + out, true, true, u.runs, u.cols);
+        }
+      }
+      add(next, L + 1, 0, M, true, true);
       return u;
     }
     const Index b = lay.bias() ? lay.bias_offset(l) + p : -1;
     auto unit_in = [&](Index r0, Index r1) {
       return overlaps(w0 + p * in, w0 + (p + 1) * in, r0, r1) || (b >= 0 && b >= r0 && b < r1);
     };
-    // Rows of this unit in the requested rows: columns of layers > l + 1, written directly.
-    if (unit_in(rect.rb, rect.re)) append_runs(lay, l + 2, rect.cb, rect.ce, true, false, u.runs, u.cols);
-    // Columns of this unit in the requested columns: rows of layers > l + 1, written transposed.
-    if (l + 1 < L && unit_in(rect.cb, rect.ce)) append_runs(lay, l + 2, rect.rb, rect.re, false, true, u.runs, u.cols);
+    // Rows of this unit in the requested rows: the slabs' columns, written directly.
+    if (unit_in(rect.rb, rect.re)) {
+      if (!pairs_within(l)) add(l, l + 1, rect.cb, rect.ce, true, false);
+      add(next, L + 1, rect.cb, rect.ce, true, false);
+    }
+    // Columns of this unit in the requested columns: the slabs' rows of later layers, written transposed.
+    if (unit_in(rect.cb, rect.ce)) add(next, L + 1, rect.rb, rect.re, false, true);
     return u;
   };
   const double nreq = double(req.kinds.size());
   double total_work = 0;
   for (Index l = 1; l <= L; ++l) {
     for (Index p = 0; p < lay.out(l); ++p) total_work += double(lay.in(l) + 1) * plan_unit(l, p).cols;
-    const PairPlan pp = plan_pairs(lay, l, rect);
-    total_work += nreq * double(pp.p.size()) * double(pp.q.size());
-    if (l < L) total_work += nreq * double(plan_cross(lay, l, rect).p.size()) * double(lay.in(l) + 1) * double(lay.out(l) + 1);
+    if (pairs_within(l)) {
+      const PairPlan pp = plan_pairs(lay, l, rect, max_pair_columns(N));
+      total_work += nreq * double(pp.p.size()) * double(pp.q.size());
+    }
+    if (pairs_next(l)) total_work += nreq * double(plan_cross(lay, l, rect).p.size()) * double(lay.in(l) + 1) * double(lay.out(l) + 1);
   }
   Progress progress(control, "assembly", total_work);
 
@@ -585,11 +637,9 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
 
     // Within-layer block of layer l (pair route). Tasks are (group of kinds, chunk of unit pairs)
     // of fixed shapes, each writing its own tiles; a flat-activation R's block is zero (narrow_r).
-    const PairPlan pp = plan_pairs(lay, l, rect);
-    const Index npr = static_cast<Index>(pp.p.size()), nqs = static_cast<Index>(pp.q.size());
+    const PairPlan pp = pairs_within(l) ? plan_pairs(lay, l, rect, max_pair_columns(N)) : PairPlan{};
+    const Index npr = static_cast<Index>(pp.p.size());
     if (npr > 0) {
-      const Index kchunks = (nqs + max_pair_columns(N) - 1) / max_pair_columns(N);
-      const Index kc_max = (nqs + kchunks - 1) / kchunks;
       const Index jc = pair_chunk_size(npr), jchunks = (npr + jc - 1) / jc;
       // Each kind's Xi_i on this block: E_l (H, G, R), nullptr for C (delta_p delta_r), or the
       // zero block of a flat-activation R. Kinds whose E_l are bitwise equal (H and G of a ReLU
@@ -614,8 +664,9 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
         else it->push_back(t);
       }
       const bool any_gemm = std::any_of(xi_of.begin(), xi_of.end(), [&](const double* x) { return x != zero_block; });
-      for (Index k0 = 0; k0 < nqs; k0 += kc_max) {
-        const Index k1 = std::min(nqs, k0 + kc_max), kc = k1 - k0;
+      for (size_t c = 0; c + 1 < pp.chunk.size(); ++c) {
+        const size_t b0 = pp.chunk[c], b1 = pp.chunk[c + 1];
+        const Index k0 = pp.blocks[b0].begin, k1 = pp.blocks[b1 - 1].end, kc = k1 - k0;
         if (any_gemm) {
           if (KR.size() < size_t(N * kc)) KR = Workspace(N * kc);
           parallel_ranges(N, threads, 16, [&](Index i0, Index i1, int) {
@@ -652,8 +703,8 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
           }
           for (size_t t : group) {
             const BlockSink& sk = sinks[t];
-            if (sk.f64) write_pairs(P, kc, pp, j0, j1, k0, k1, lay, l, rect, sk.f64, sk.ld, w.tile);
-            else write_pairs(P, kc, pp, j0, j1, k0, k1, lay, l, rect, sk.f32, sk.ld, w.tile);
+            if (sk.f64) write_pairs(P, kc, pp, j0, j1, b0, b1, k0, lay, l, rect, sk.f64, sk.ld, w.tile);
+            else write_pairs(P, kc, pp, j0, j1, b0, b1, k0, lay, l, rect, sk.f32, sk.ld, w.tile);
             progress.add(double(n) * double(kc));
           }
         });
@@ -665,7 +716,7 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
       UnitPlan u = plan_unit(l, p);
       if (!u.runs.empty()) plans.push_back(std::move(u));
     }
-    const CrossPlan cp = l < L ? plan_cross(lay, l, rect) : CrossPlan{};
+    const CrossPlan cp = pairs_next(l) ? plan_cross(lay, l, rect) : CrossPlan{};
     if (plans.empty() && cp.p.empty()) continue;
     const RowLayerTerms rt = row_layer_terms(spec, lay, params, data, pass, pc, l, threads);
     ctx.rt = &rt;
@@ -829,6 +880,12 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
             write_slab(src, ldS, rows, unit_row0, unit_bias, in, chunk, s.f32, s.ld, rect.rb, rect.re, rect.cb, rect.ce);
         }
         progress.add(double(in + 1) * cc);
+      }
+      if (symmetric && !pairs_within(l)) {
+        std::vector<Index> own;
+        for (Index q = 0; q < in; ++q) own.push_back(lay.weight_offset(l) + u.p * in + q);
+        if (lay.bias()) own.push_back(lay.bias_offset(l) + u.p);
+        for (const BlockSink& s : sinks) mirror_indices(s, own.data(), static_cast<Index>(own.size()));
       }
     });
   }
