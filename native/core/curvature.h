@@ -28,7 +28,9 @@
 // in GEMMs far wider than a unit's in + 1 rows. Blocks between adjacent layers (m = l + 1, where
 // K = D_l is diagonal) go by unit pairs too: one GEMM (p, r) x N x (q, s) with KR[i,(q,s)] =
 // abar_l[i,q] abar_{l+1}[i,s], plus the K-term as a small GEMM added to each tile's column s = p.
-// The slabs above then cover layers m >= l + 2 only (none in a one-hidden-layer net).
+// A block goes by pairs when its unit pairs (the GEMM's rows) number >= min(budget::kPairRows,
+// (n_{l-1} + 1) / 2), else by the slabs (whose rows are n_{l-1} + 1: a narrow layer under wide
+// inputs); the slabs always cover layers m >= l + 2. The choice reads the layer sizes only.
 //
 // Blocking: any rectangle of rows x columns (parameter index ranges, PyTorch order) can be
 // assembled on its own (a distributed build gives each process its blocks). A square on the
