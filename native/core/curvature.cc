@@ -28,26 +28,6 @@ using MapMat = Eigen::Map<RowMat>;
 using ConstMapMat = Eigen::Map<const RowMat>;
 using ConstMapVec = Eigen::Map<const Eigen::VectorXd>;
 
-// A std::vector whose resize does not zero-fill: the large per-sample workspaces below are written
-// in full by parallel loops, which then also take the pages' first-touch faults (a zero-fill would
-// take them all on one thread first).
-template <typename T>
-struct NoInit : std::allocator<T> {
-  template <typename U>
-  struct rebind {
-    using other = NoInit<U>;
-  };
-  NoInit() = default;
-  template <typename U>
-  NoInit(const NoInit<U>&) noexcept {}
-  template <typename U, typename... Args>
-  void construct(U* p, Args&&... args) {
-    if constexpr (sizeof...(Args) == 0) ::new (static_cast<void*>(p)) U;
-    else ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-  }
-};
-using Workspace = std::vector<double, NoInit<double>>;
-
 bool needs_xi(CurvatureKind k) { return k != CurvatureKind::GradientCovariance; }
 bool has_kterm(CurvatureKind k) { return k == CurvatureKind::Hessian || k == CurvatureKind::Residual; }
 
@@ -94,7 +74,7 @@ void append_runs(const ParamLayout& lay, Index first_layer, Index c0, Index c1, 
 //   E_l = D_l W_{l+1}^T E_{l+1} W_{l+1} D_l + diag(act''(z_l) .* (W_{l+1}^T delta_{l+1}))   [last term not in G]
 struct PreactCurvature {
   std::vector<CurvatureKind> slots;               // kinds with an E
-  std::vector<std::vector<Workspace>> E;  // E[slot][m]: N x n_m x n_m (m = 1..L)
+  std::vector<std::vector<std::vector<double>>> E;  // E[slot][m]: N x n_m x n_m (m = 1..L)
 };
 
 PreactCurvature preactivation_curvature(const MlpSpec& spec, const ParamLayout& lay, const double* params,
@@ -104,9 +84,9 @@ PreactCurvature preactivation_curvature(const MlpSpec& spec, const ParamLayout& 
   for (auto k : kinds)
     if (needs_xi(k)) pc.slots.push_back(k);
   const Index L = spec.depth(), N = data.N, k = spec.outputs();
-  pc.E.assign(pc.slots.size(), std::vector<Workspace>(L + 1));
+  pc.E.assign(pc.slots.size(), std::vector<std::vector<double>>(L + 1));
   for (size_t t = 0; t < pc.slots.size(); ++t)
-    for (Index m = 1; m <= L; ++m) pc.E[t][m].resize(N * lay.out(m) * lay.out(m));  // every entry written below
+    for (Index m = 1; m <= L; ++m) pc.E[t][m].assign(N * lay.out(m) * lay.out(m), 0.0);
   if (pc.slots.empty()) return pc;
   parallel_ranges(N, threads, 16, [&](Index i0, Index i1, int) {
     for (Index i = i0; i < i1; ++i) {
@@ -139,10 +119,30 @@ PreactCurvature preactivation_curvature(const MlpSpec& spec, const ParamLayout& 
   return pc;
 }
 
+// A std::vector whose resize does not zero-fill: the large per-sample workspaces below are written
+// in full by parallel loops, which then also take the pages' first-touch faults (a zero-fill would
+// take them all on one thread first).
+template <typename T>
+struct NoInit : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = NoInit<U>;
+  };
+  NoInit() = default;
+  template <typename U>
+  NoInit(const NoInit<U>&) noexcept {}
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    if constexpr (sizeof...(Args) == 0) ::new (static_cast<void*>(p)) U;
+    else ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using Workspace = std::vector<double, NoInit<double>>;
+
 // For the units of row layer l: Xi[slot] holds, for each unit p, sample i and column unit (m, r),
-// m > l (the slabs' columns; layer l's own block is the pair route's), the value
-// (d z_m / d z_l)^T E_m [p, r]; Kt holds K[s, p] = d a_{m-1}[s] / d z_l[p] for m > l + 1 (at
-// m = l + 1, K = D_l is diagonal: build_y reads it from Z instead of an n_l x n_l copy per sample).
+// m > l (for layer l's own block, build_y reads E_l itself), the value (d z_m / d z_l)^T E_m [p, r];
+// Kt holds K[s, p] = d a_{m-1}[s] / d z_l[p] for m > l + 1 (at m = l + 1, K = D_l is diagonal:
+// build_y reads it from Z instead of an n_l x n_l copy per sample).
 // Layout [p][i][column], so that one unit's data for all samples is contiguous.
 struct RowLayerTerms {
   Index C = 0, KC = 0;              // columns per (p, i) of Xi and Kt
