@@ -31,6 +31,26 @@ using ConstMapVec = Eigen::Map<const Eigen::VectorXd>;
 bool needs_xi(CurvatureKind k) { return k != CurvatureKind::GradientCovariance; }
 bool has_kterm(CurvatureKind k) { return k == CurvatureKind::Hessian || k == CurvatureKind::Residual; }
 
+// A std::vector whose resize does not zero-fill: the large per-sample workspaces (row-layer terms,
+// pair chunks) are written in full by parallel loops, which then also take the pages' first-touch
+// faults (a zero-fill would take them all on one thread first).
+template <typename T>
+struct NoInit : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = NoInit<U>;
+  };
+  NoInit() = default;
+  template <typename U>
+  NoInit(const NoInit<U>&) noexcept {}
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    if constexpr (sizeof...(Args) == 0) ::new (static_cast<void*>(p)) U;
+    else ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using Workspace = std::vector<double, NoInit<double>>;
+
 // A run of consecutive columns (in parameter order) that belong to one layer m: either the
 // weights W_m[r, s0:s1] of one row r, or the biases b_m[r0:r1].
 struct Run {
@@ -118,26 +138,6 @@ PreactCurvature preactivation_curvature(const MlpSpec& spec, const ParamLayout& 
   });
   return pc;
 }
-
-// A std::vector whose resize does not zero-fill: the large per-sample workspaces below are written
-// in full by parallel loops, which then also take the pages' first-touch faults (a zero-fill would
-// take them all on one thread first).
-template <typename T>
-struct NoInit : std::allocator<T> {
-  template <typename U>
-  struct rebind {
-    using other = NoInit<U>;
-  };
-  NoInit() = default;
-  template <typename U>
-  NoInit(const NoInit<U>&) noexcept {}
-  template <typename U, typename... Args>
-  void construct(U* p, Args&&... args) {
-    if constexpr (sizeof...(Args) == 0) ::new (static_cast<void*>(p)) U;
-    else ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-  }
-};
-using Workspace = std::vector<double, NoInit<double>>;
 
 // For the units of row layer l: Xi[slot] holds, for each unit p, sample i and column unit (m, r),
 // m > l (for layer l's own block, build_y reads E_l itself), the value (d z_m / d z_l)^T E_m [p, r];
