@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -47,9 +48,22 @@ namespace {
 
 /// Throws Numerical naming `what` and the first non-finite entry of values[0..n): huge finite
 /// parameters (1e154 and up) overflow the forward pass into Inf/NaN without any input being bad.
+/// The scan is branch-free within blocks and the blocks run in parallel: an assembled M x M output
+/// is hundreds of MB (a plain early-exit loop took ~0.05 s for H and G at M = 4,810).
 template <typename T>
 void require_finite_result(const T* values, hl::Index n, hl::Index cols, const std::string& what) {
-  for (hl::Index t = 0; t < n; ++t)
+  constexpr hl::Index kBlock = hl::Index(1) << 16;
+  const hl::Index blocks = (n + kBlock - 1) / kBlock;
+  hl::Index first_bad = blocks;
+#pragma omp parallel for schedule(static) reduction(min : first_bad) if (blocks > 16)
+  for (hl::Index b = 0; b < blocks; ++b) {
+    const T* v = values + b * kBlock;
+    const hl::Index len = std::min(kBlock, n - b * kBlock);
+    int bad = 0;
+    for (hl::Index t = 0; t < len; ++t) bad |= !(std::fabs(v[t]) <= std::numeric_limits<T>::max());  // NaN, +-Inf
+    if (bad) first_bad = std::min(first_bad, b);
+  }
+  for (hl::Index t = first_bad * kBlock; t < n; ++t)
     if (!std::isfinite(values[t]))
       hl::fail(hl::ErrorKind::Numerical, what + " is not finite at entry (" + std::to_string(t / cols) + ", " +
                                              std::to_string(t % cols) + "): the model overflows at these parameters "

@@ -2,6 +2,7 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "curvature_plumbing.h"
@@ -29,6 +30,26 @@ using ConstMapVec = Eigen::Map<const Eigen::VectorXd>;
 
 bool needs_xi(CurvatureKind k) { return k != CurvatureKind::GradientCovariance; }
 bool has_kterm(CurvatureKind k) { return k == CurvatureKind::Hessian || k == CurvatureKind::Residual; }
+
+// A std::vector whose resize does not zero-fill: the large per-sample workspaces (row-layer terms,
+// pair chunks) are written in full by parallel loops, which then also take the pages' first-touch
+// faults (a zero-fill would take them all on one thread first).
+template <typename T>
+struct NoInit : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = NoInit<U>;
+  };
+  NoInit() = default;
+  template <typename U>
+  NoInit(const NoInit<U>&) noexcept {}
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    if constexpr (sizeof...(Args) == 0) ::new (static_cast<void*>(p)) U;
+    else ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using Workspace = std::vector<double, NoInit<double>>;
 
 // A run of consecutive columns (in parameter order) that belong to one layer m: either the
 // weights W_m[r, s0:s1] of one row r, or the biases b_m[r0:r1].
@@ -118,13 +139,15 @@ PreactCurvature preactivation_curvature(const MlpSpec& spec, const ParamLayout& 
 namespace {
 
 // For the units of row layer l: Xi[slot] holds, for each unit p, sample i and column unit (m, r),
-// m >= l, the value (d z_m / d z_l)^T E_m [p, r]; Kt holds K[s, p] = d a_{m-1}[s] / d z_l[p], m > l.
+// m > l (for layer l's own block, build_y reads E_l itself), the value (d z_m / d z_l)^T E_m [p, r];
+// Kt holds K[s, p] = d a_{m-1}[s] / d z_l[p] for m > l + 1 (at m = l + 1, K = D_l is diagonal:
+// build_y reads it from Z instead of an n_l x n_l copy per sample).
 // Layout [p][i][column], so that one unit's data for all samples is contiguous.
 struct RowLayerTerms {
   Index C = 0, KC = 0;              // columns per (p, i) of Xi and Kt
   std::vector<Index> xoff, koff;    // per layer m: offset of (m, 0) in Xi / of (m, s=0) in Kt
-  std::vector<std::vector<double>> Xi;
-  std::vector<double> Kt;
+  std::vector<Workspace> Xi;  // (every entry written by row_layer_terms)
+  Workspace Kt;
 };
 
 RowLayerTerms row_layer_terms(const MlpSpec& spec, const ParamLayout& lay, const double* params,
@@ -134,20 +157,18 @@ RowLayerTerms row_layer_terms(const MlpSpec& spec, const ParamLayout& lay, const
   RowLayerTerms rt;
   rt.xoff.assign(L + 1, 0);
   rt.koff.assign(L + 1, 0);
-  for (Index m = l; m <= L; ++m) { rt.xoff[m] = rt.C; rt.C += lay.out(m); }
-  for (Index m = l + 1; m <= L; ++m) { rt.koff[m] = rt.KC; rt.KC += lay.in(m); }
-  rt.Xi.assign(pc.slots.size(), std::vector<double>(nl * N * rt.C));
-  rt.Kt.assign(nl * N * rt.KC, 0.0);
+  for (Index m = l + 1; m <= L; ++m) { rt.xoff[m] = rt.C; rt.C += lay.out(m); }
+  for (Index m = l + 2; m <= L; ++m) { rt.koff[m] = rt.KC; rt.KC += lay.in(m); }
+  rt.Xi.assign(pc.slots.size(), Workspace(nl * N * rt.C));
+  rt.Kt.resize(nl * N * rt.KC);
   if (pc.slots.empty() && rt.KC == 0) return rt;
   parallel_ranges(N, threads, 16, [&](Index i0, Index i1, int) {
     for (Index i = i0; i < i1; ++i) {
-      auto put = [&](std::vector<double>& dst, Index width, Index off, const RowMat& block) {
+      auto put = [&](Workspace& dst, Index width, Index off, const RowMat& block) {
         // block is n_l x w: row p goes to dst[(p * N + i) * width + off ...]
         for (Index p = 0; p < nl; ++p)
           std::copy(block.row(p).data(), block.row(p).data() + block.cols(), dst.data() + (p * N + i) * width + off);
       };
-      for (size_t t = 0; t < pc.slots.size(); ++t)
-        put(rt.Xi[t], rt.C, rt.xoff[l], ConstMapMat(pc.E[t][l].data() + i * nl * nl, nl, nl));
       if (l == L) continue;
       // K = d a_{m-1} / d z_l, starting at m = l + 1 with K = D_l.
       RowMat K = RowMat::Zero(nl, nl);
@@ -156,7 +177,7 @@ RowLayerTerms row_layer_terms(const MlpSpec& spec, const ParamLayout& lay, const
         const Index nin = lay.in(m), nout = lay.out(m);
         ConstMapMat W(params + lay.weight_offset(m), nout, nin);
         RowMat Kt = K.transpose();  // n_l x n_{m-1}
-        put(rt.Kt, rt.KC, rt.koff[m], Kt);
+        if (m > l + 1) put(rt.Kt, rt.KC, rt.koff[m], Kt);
         for (size_t t = 0; t < pc.slots.size(); ++t) {
           ConstMapMat E(pc.E[t][m].data() + i * nout * nout, nout, nout);
           RowMat Xi = Kt * (W.transpose() * E);  // (n_l x n_{m-1}) (n_{m-1} x n_m)
@@ -198,11 +219,15 @@ void build_y(const SlabContext& c, Index l, Index p, const std::vector<Run>& run
       const CurvatureKind kind = (*c.kinds)[t];
       double* y = Y + i * ldY + t * cc;
       const double* xi = c.slot_of[t] >= 0 ? c.rt->Xi[c.slot_of[t]].data() + (p * N + i) * c.rt->C : nullptr;
+      // Layer l's own block (where the unit slabs have it): Xi = E_l, row p.
+      const double* own = c.slot_of[t] >= 0 ? c.pc->E[c.slot_of[t]][l].data() + (i * nl + p) * nl : nullptr;
       const double* kt = c.rt->KC > 0 ? c.rt->Kt.data() + (p * N + i) * c.rt->KC : nullptr;
       for (const Run& run : runs) {
         const Index m = run.m, nm = c.lay->out(m);
         const double* dm = c.pass->Delta[m].data() + i * nm;
-        auto xi_of = [&](Index r) { return c.zero_xi ? 0.0 : xi ? xi[c.rt->xoff[m] + r] : dl * dm[r]; };
+        auto xi_of = [&](Index r) {
+          return c.zero_xi ? 0.0 : own ? (m == l ? own[r] : xi[c.rt->xoff[m] + r]) : dl * dm[r];  // own: a kind with E
+        };
         double* out = y + run.col;
         if (run.bias) {
           for (Index r = run.r0; r < run.r1; ++r) out[r - run.r0] = xi_of(r);
@@ -210,7 +235,12 @@ void build_y(const SlabContext& c, Index l, Index p, const std::vector<Run>& run
         }
         const double x = xi_of(run.r0);
         const double* a = c.pass->A[m - 1].data() + i * c.lay->in(m);
-        if (has_kterm(kind) && m > l) {
+        if (has_kterm(kind) && m == l + 1) {
+          // K = D_l here: its only entry in row p is s = p.
+          for (Index s = run.s0; s < run.s1; ++s) out[s - run.s0] = x * a[s];
+          if (p >= run.s0 && p < run.s1)
+            out[p - run.s0] = x * a[p] + dm[run.r0] * act_d1(c.spec->activation, c.pass->Z[l][i * nl + p]);
+        } else if (has_kterm(kind) && m > l) {
           const double coef = dm[run.r0];
           const double* k = kt + c.rt->koff[m];
           for (Index s = run.s0; s < run.s1; ++s) out[s - run.s0] = x * a[s] + coef * k[s];
@@ -265,9 +295,188 @@ void write_slab(const double* slab, Index ldS, Index rows, Index unit_row0, Inde
   }
 }
 
+// Within-layer blocks by unit pairs (the pair route). For m = l there is no K-term and
+//   X[(l,p,q),(l,r,s)] = (1/N) sum_i abar[i,q] abar[i,s] Xi_i[p,r],
+// which is symmetric in q <-> s and, Xi_i being symmetric (read from its upper triangle, p <= r,
+// as the unit slabs read it), in p <-> r separately. So one GEMM over unordered pairs,
+//   P[(p,r),(q,s)] = (1/N) sum_i Xi_i[p,r] KR[i,(q,s)],   KR[i,(q,s)] = abar[i,q] abar[i,s],
+// gives every entry of the block (each P entry is up to four entries): a quarter of the block's
+// products where the unit slabs' u <= v symmetry computes half, in GEMMs as wide as the layer
+// instead of one unit's 65-odd rows. These blocks are most of an MLP's matrix (the first layer's
+// own block is 75% of the 64-64-10 net's). The output is exactly symmetric by construction.
+// Whether unit p of layer l owns a parameter in [a0, a1).
+bool unit_meets(const ParamLayout& lay, Index l, Index p, Index a0, Index a1) {
+  const Index w = lay.weight_offset(l) + p * lay.in(l);
+  return (w < a1 && a0 < w + lay.in(l)) || (lay.bias() && lay.bias_offset(l) + p >= a0 && lay.bias_offset(l) + p < a1);
+}
+
+struct PairPlan {
+  std::vector<Index> p, r;  // unit pairs p <= r whose tiles (p, r) or (r, p) meet the rectangle
+  // Column pairs q <= s of abar (bias column last) in square blocks of the (q, s) triangle, q-major
+  // inside a block, so that writing one block touches a few cache lines of each destination row
+  // whatever the layer's width.
+  std::vector<Index> q, s;
+  Index side = 0;  // of the blocks: all of abar's columns up to 2 kTransposeTile (one block), else kTransposeTile
+  struct Block { Index q0, q1, s0, s1, begin, end; };  // q in [q0, q1), s in [s0, s1); pairs [begin, end)
+  std::vector<Block> blocks;
+  std::vector<size_t> chunk;  // chunk c = blocks [chunk[c], chunk[c + 1]): at most max_columns pairs, or one block
+};
+
+PairPlan plan_pairs(const ParamLayout& lay, Index l, const Rect& rect, Index max_columns) {
+  PairPlan pp;
+  const Index out = lay.out(l), rows = lay.in(l) + (lay.bias() ? 1 : 0);
+  std::vector<char> in_rows(out), in_cols(out);
+  for (Index p = 0; p < out; ++p) {
+    in_rows[p] = unit_meets(lay, l, p, rect.rb, rect.re);
+    in_cols[p] = unit_meets(lay, l, p, rect.cb, rect.ce);
+  }
+  for (Index p = 0; p < out; ++p)
+    for (Index r = p; r < out; ++r)
+      if ((in_rows[p] && in_cols[r]) || (in_rows[r] && in_cols[p])) {
+        pp.p.push_back(p);
+        pp.r.push_back(r);
+      }
+  const Index kB = pp.side = rows <= 2 * budget::kTransposeTile ? rows : budget::kTransposeTile;
+  for (Index q0 = 0; q0 < rows; q0 += kB)
+    for (Index s0 = q0; s0 < rows; s0 += kB) {
+      PairPlan::Block blk{q0, std::min(rows, q0 + kB), s0, std::min(rows, s0 + kB), Index(pp.q.size()), 0};
+      for (Index q = blk.q0; q < blk.q1; ++q)
+        for (Index t = std::max(q, blk.s0); t < blk.s1; ++t) {
+          pp.q.push_back(q);
+          pp.s.push_back(t);
+        }
+      blk.end = Index(pp.q.size());
+      pp.blocks.push_back(blk);
+    }
+  pp.chunk.push_back(0);
+  for (size_t b = 0; b < pp.blocks.size(); ++b) {
+    const Index begin = pp.blocks[pp.chunk.back()].begin;
+    if (b > pp.chunk.back() && pp.blocks[b].end - begin > max_columns) pp.chunk.push_back(b);
+  }
+  pp.chunk.push_back(pp.blocks.size());
+  return pp;
+}
+
+// Writes P's rows (unit pairs pp.p/r[j0..j1)) x the column pairs of blocks [b0, b1) (P's columns
+// from pair index k0 on) into every entry they stand for inside the rectangle; P == nullptr writes
+// zeros. With T[q][s] = P[(p,r),(q,s)] (q <= s), the entry is at (p,q)x(r,s), (p,s)x(r,q),
+// (r,q)x(p,s) and (r,s)x(p,q): a block is unpacked into a small tile (in L1) and written as short
+// contiguous row pieces, once per distinct place.
+template <typename T>
+void write_pairs(const double* P, Index ldP, const PairPlan& pp, Index j0, Index j1, size_t b0, size_t b1, Index k0,
+                 const ParamLayout& lay, Index l, const Rect& rect, T* dest, Index ld, std::vector<double>& tile) {
+  const Index kB = pp.side, in = lay.in(l);
+  tile.resize(2 * kB * kB);
+  double* const tq = tile.data();            // tq[(q - q0) * kB + (s - s0)] = T[q][s]
+  double* const ts = tile.data() + kB * kB;  // ts[(s - s0) * kB + (q - q0)] = T[q][s]
+  // Rows (a, x) for x in [x0, x1), columns (b, y) for y in [y0, y1), values src[(x - x0) * kB + (y - y0)]:
+  // the weight columns of a row are contiguous, the bias column (y = in) apart.
+  auto put_tile = [&](Index a, Index b, Index x0, Index x1, Index y0, Index y1, const double* src) {
+    const Index base = lay.weight_offset(l) + b * in;
+    const Index ya = std::max(y0, rect.cb - base), yb = std::min({y1, in, rect.ce - base});
+    const Index bias_col = lay.bias() ? lay.bias_offset(l) + b : -1;
+    const bool bias = y1 > in && bias_col >= rect.cb && bias_col < rect.ce;
+    for (Index x = x0; x < x1; ++x) {
+      const Index row = lay.index(l, a, x);
+      if (row < rect.rb || row >= rect.re) continue;
+      T* d = dest + (row - rect.rb) * ld - rect.cb;
+      const double* v = src + (x - x0) * kB - y0;
+      for (Index y = ya; y < yb; ++y) d[base + y] = static_cast<T>(v[y]);
+      if (bias) d[bias_col] = static_cast<T>(v[in]);
+    }
+  };
+  for (Index j = j0; j < j1; ++j) {
+    const Index p = pp.p[j], r = pp.r[j];
+    const double* row = P ? P + (j - j0) * ldP - k0 : nullptr;
+    for (size_t bi = b0; bi < b1; ++bi) {
+      const PairPlan::Block& blk = pp.blocks[bi];
+      const bool diagonal = blk.q0 == blk.s0;
+      for (Index k = blk.begin; k < blk.end; ++k) {
+        const double v = row ? row[k] : 0.0;
+        const Index q = pp.q[k] - blk.q0, t = pp.s[k] - blk.s0;
+        tq[q * kB + t] = v;
+        if (diagonal) tq[t * kB + q] = v;
+        else ts[t * kB + q] = v;
+      }
+      put_tile(p, r, blk.q0, blk.q1, blk.s0, blk.s1, tq);
+      if (!diagonal) put_tile(p, r, blk.s0, blk.s1, blk.q0, blk.q1, ts);
+      if (r != p) {
+        put_tile(r, p, blk.q0, blk.q1, blk.s0, blk.s1, tq);
+        if (!diagonal) put_tile(r, p, blk.s0, blk.s1, blk.q0, blk.q1, ts);
+      }
+    }
+  }
+}
+
+// Blocks between adjacent layers (m = l + 1) by unit pairs as well. There K = d a_l / d z_l = D_l
+// is diagonal, so with u = (l, p), v = (m, r):
+//   X[(l,p,q),(m,r,s)] = (1/N) sum_i abar_l[i,q] abar_m[i,s] Xi_i[p,r]
+//                        + [s == p] (1/N) sum_i abar_l[i,q] D_l,i[p] delta_m,i[r]     (K-term: H, R)
+// The first term is one GEMM over all pairs (p, r) x (q, s) with KR[i,(q,s)] = abar_l[i,q]
+// abar_m[i,s] (no symmetry to use, but GEMMs as wide as the two layers instead of a unit's in + 1
+// rows), the K-term a small GEMM added to the tiles' column s = p as they are written.
+struct CrossPlan {
+  std::vector<Index> p, r;  // unit pairs (l, p) x (l + 1, r) whose tile or its mirror meets the rectangle
+};
+
+CrossPlan plan_cross(const ParamLayout& lay, Index l, const Rect& rect) {
+  CrossPlan cp;
+  const Index m = l + 1;
+  for (Index p = 0; p < lay.out(l); ++p)
+    for (Index r = 0; r < lay.out(m); ++r)
+      if ((unit_meets(lay, l, p, rect.rb, rect.re) && unit_meets(lay, m, r, rect.cb, rect.ce)) ||
+          (unit_meets(lay, m, r, rect.rb, rect.re) && unit_meets(lay, l, p, rect.cb, rect.ce))) {
+        cp.p.push_back(p);
+        cp.r.push_back(r);
+      }
+  return cp;
+}
+
+// Writes the tiles of pairs cp[j0..j1), rows q in [qa, qb) of each (P: row j - j0, column
+// (q - qa) * rows_m + s; nullptr = 0), plus kt[(q - qa) * ldk + j - j0] at s = p when kt is set,
+// at (l,p,q) x (m,r,s) and mirrored, inside the rectangle.
+template <typename T>
+void write_cross(const double* P, Index ldP, const double* kt, Index ldk, const CrossPlan& cp, Index j0, Index j1,
+                 Index qa, Index qb, const ParamLayout& lay, Index l, const Rect& rect, T* dest, Index ld) {
+  const Index m = l + 1, rows_m = lay.in(m) + (lay.bias() ? 1 : 0);
+  auto put = [&](Index row, Index col, double v) {
+    if (row >= rect.rb && row < rect.re && col >= rect.cb && col < rect.ce)
+      dest[(row - rect.rb) * ld + (col - rect.cb)] = static_cast<T>(v);
+  };
+  for (Index j = j0; j < j1; ++j) {
+    const Index p = cp.p[j], r = cp.r[j];
+    for (Index q = qa; q < qb; ++q) {
+      const Index row = lay.index(l, p, q);
+      const double* src = P ? P + (j - j0) * ldP + (q - qa) * rows_m : nullptr;
+      for (Index s = 0; s < rows_m; ++s) {
+        double v = src ? src[s] : 0.0;
+        if (kt && s == p) v += kt[(q - qa) * ldk + (j - j0)];
+        const Index col = lay.index(m, r, s);
+        put(row, col, v);
+        put(col, row, v);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 namespace {
+
+// Column pairs of one KR chunk of the pair route: from N only, like max_chunk_columns.
+Index max_pair_columns(Index N) {
+  return std::max<Index>(1, static_cast<Index>(budget::kPairColumnBytes / (8.0 * double(N))));
+}
+
+// Pairs per chunk of a pair route's `pairs` unit pairs (a task's rows): from the pair count only.
+// The chunks are ceil(pairs / size): a multiple of kPairTasks unless that would make them shorter
+// than kPairRows / 2.
+Index pair_chunk_size(Index pairs) {
+  const Index c = (pairs + budget::kPairRows - 1) / budget::kPairRows;
+  const Index even = (c + budget::kPairTasks - 1) / budget::kPairTasks * budget::kPairTasks;
+  const Index chunks = std::max<Index>(1, std::min(even, pairs / (budget::kPairRows / 2)));
+  return std::max<Index>(1, (pairs + chunks - 1) / chunks);
+}
 
 // Columns of one Y chunk. It depends on N only: not on the thread count nor on which other kinds
 // are requested, and each kind has its own GEMM over its section of Y, so a matrix's numbers are
@@ -278,7 +487,7 @@ Index max_chunk_columns(Index N) {
 
 // One worker's buffers, kept across its units (std::vector::resize zero-fills only when it grows).
 struct SlabWorkspace {
-  std::vector<double> Y, slab, Y_r, slab_r, gemm_r;
+  std::vector<double> Y, slab, Y_r, slab_r, gemm_r, Xi_pairs, P, tile, Zk, Kt2;
 };
 
 }  // namespace
@@ -296,8 +505,8 @@ double assembly_workspace_bytes(const MlpSpec& spec, Index N, const std::vector<
   }
   for (Index l = 1; l <= L; ++l) {
     double C = 0, KC = 0;
-    for (Index m = l; m <= L; ++m) C += lay.out(m);
-    for (Index m = l + 1; m <= L; ++m) KC += lay.in(m);
+    for (Index m = l + 1; m <= L; ++m) C += lay.out(m);
+    for (Index m = l + 2; m <= L; ++m) KC += lay.in(m);
     widest_xi = std::max(widest_xi, double(lay.out(l)) * N * (nslots * C + KC));
   }
   const double nk = double(kinds.size());
@@ -307,7 +516,13 @@ double assembly_workspace_bytes(const MlpSpec& spec, Index N, const std::vector<
   // per worker: Y (nk sections) + R's own Y, and their slabs
   const double worker = double(N) * (nk + 1) * cc + rows * (nk + 3) * cc;
   const double abar = double(N) * rows;
-  return 8.0 * (pass + E + widest_xi + abar + double(resolve_threads(threads)) * worker);
+  // pair routes: the shared KR chunk (whole tile rows of at most `rows` columns each), and per
+  // worker a task's Xi pairs (N x kPairRows) and its P
+  const double kr = std::min<double>(rows * rows, double(max_pair_columns(N)) + rows);
+  // (adjacent pairs add their K-term's Zk (N x kPairRows) and Kt2 (rows x kPairRows), and abar of layer l + 1)
+  const double pair_worker = double(N) * double(budget::kPairRows) * 2 + double(budget::kPairRows) * (kr + rows);
+  return 8.0 * (pass + E + widest_xi + 2 * abar + double(N) * kr +
+                double(resolve_threads(threads)) * (worker + pair_worker));
 }
 
 void assemble_curvature(const MlpSpec& spec, const double* params, const DataView& data,
@@ -352,52 +567,247 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
   // column, whichever layer comes first), so they run in parallel without locks.
   struct UnitPlan { Index l, p; std::vector<Run> runs; Index cols; };
   auto overlaps = [](Index a0, Index a1, Index b0, Index b1) { return a0 < b1 && b0 < a1; };
+  // Layer l's own block and the block (l, l + 1) go by unit pairs where their GEMMs' rows (unit
+  // pairs) are at least budget::kPairRows or half the unit slabs' (in + 1), from the layer sizes
+  // alone (so a rectangle is computed as the whole matrix is). Otherwise the unit slabs are the
+  // better GEMM despite twice the flops: 12 units under 784 inputs make 78 pairs against slabs of
+  // 785 rows (measured 1.3x slower by pairs).
+  auto pair_route = [&](Index l, Index pairs) { return pairs >= std::min<Index>(budget::kPairRows, (lay.in(l) + 1) / 2); };
+  auto pairs_within = [&](Index l) { return pair_route(l, lay.out(l) * (lay.out(l) + 1) / 2); };
+  auto pairs_next = [&](Index l) { return l < L && pair_route(l, lay.out(l) * lay.out(l + 1)); };
+  auto layer_begin = [&](Index m) { return m > L ? M : lay.weight_offset(m); };
   auto plan_unit = [&](Index l, Index p) {
     UnitPlan u{l, p, {}, 0};
     const Index in = lay.in(l), out = lay.out(l), w0 = lay.weight_offset(l);
+    // Runs of the columns of layers [m0, m1) inside [c0, c1).
+    auto add = [&](Index m0, Index m1, Index c0, Index c1, bool direct, bool mirror) {
+      c0 = std::max(c0, layer_begin(m0));
+      c1 = std::min(c1, layer_begin(m1));
+      if (m0 <= L && c0 < c1) append_runs(lay, m0, c0, c1, direct, mirror, u.runs, u.cols);
+    };
+    const Index next = pairs_next(l) ? l + 2 : l + 1;  // first later layer the slabs cover
     if (symmetric) {
-      // Unit pairs (l, p) <= (m, r) only; the unit's own block is mirrored after its slabs.
-      append_runs(lay, l, w0 + p * in, w0 + (p + 1) * in, true, false, u.runs, u.cols);
-      append_runs(lay, l, w0 + (p + 1) * in, w0 + out * in, true, true, u.runs, u.cols);
-      if (lay.bias()) {
-        const Index b0 = lay.bias_offset(l);
-        append_runs(lay, l, b0 + p, b0 + p + 1, true, false, u.runs, u.cols);
-        append_runs(lay, l, b0 + p + 1, b0 + out, true, true, u.runs, u.cols);
+      if (!pairs_within(l)) {
+        // Unit pairs (l, p) <= (l, r) only; the unit's own block is mirrored after its slabs.
+        append_runs(lay, l, w0 + p * in, w0 + (p + 1) * in, true, false, u.runs, u.cols);
+        append_runs(lay, l, w0 + (p + 1) * in, w0 + out * in, true, true, u.runs, u.cols);
+        if (lay.bias()) {
+          const Index b0 = lay.bias_offset(l);
+          append_runs(lay, l, b0 + p, b0 + p + 1, true, false, u.runs, u.cols);
+          append_runs(lay, l, b0 + p + 1, b0 + out, true, true, u.runs, u.cols);
+        }
       }
-      if (l < L) append_runs(lay, l + 1, lay.weight_offset(l + 1), M, true, true, u.runs, u.cols);
+      add(next, L + 1, 0, M, true, true);
       return u;
     }
     const Index b = lay.bias() ? lay.bias_offset(l) + p : -1;
     auto unit_in = [&](Index r0, Index r1) {
       return overlaps(w0 + p * in, w0 + (p + 1) * in, r0, r1) || (b >= 0 && b >= r0 && b < r1);
     };
-    // Rows of this unit in the requested rows: columns of layers >= l, written directly.
-    if (unit_in(rect.rb, rect.re)) append_runs(lay, l, rect.cb, rect.ce, true, false, u.runs, u.cols);
-    // Columns of this unit in the requested columns: rows of layers > l, written transposed.
-    if (l < L && unit_in(rect.cb, rect.ce)) append_runs(lay, l + 1, rect.rb, rect.re, false, true, u.runs, u.cols);
+    // Rows of this unit in the requested rows: the slabs' columns, written directly.
+    if (unit_in(rect.rb, rect.re)) {
+      if (!pairs_within(l)) add(l, l + 1, rect.cb, rect.ce, true, false);
+      add(next, L + 1, rect.cb, rect.ce, true, false);
+    }
+    // Columns of this unit in the requested columns: the slabs' rows of later layers, written transposed.
+    if (unit_in(rect.cb, rect.ce)) add(next, L + 1, rect.rb, rect.re, false, true);
     return u;
   };
+  const double nreq = double(req.kinds.size());
   double total_work = 0;
-  for (Index l = 1; l <= L; ++l)
+  for (Index l = 1; l <= L; ++l) {
     for (Index p = 0; p < lay.out(l); ++p) total_work += double(lay.in(l) + 1) * plan_unit(l, p).cols;
+    if (pairs_within(l)) {
+      const PairPlan pp = plan_pairs(lay, l, rect, max_pair_columns(N));
+      total_work += nreq * double(pp.p.size()) * double(pp.q.size());
+    }
+    if (pairs_next(l)) total_work += nreq * double(plan_cross(lay, l, rect).p.size()) * double(lay.in(l) + 1) * double(lay.out(l) + 1);
+  }
   Progress progress(control, "assembly", total_work);
 
   const Index max_cc = max_chunk_columns(N);
   std::vector<SlabWorkspace> workspaces(static_cast<size_t>(threads));
-  std::vector<double> Abar;
+  std::vector<double> Abar, Abar_next;
+  Workspace KR;  // written in full before each use (a chunk's columns); never copied when it grows
   for (Index l = 1; l <= L; ++l) {
     const Index in = lay.in(l), out = lay.out(l), rows = in + (lay.bias() ? 1 : 0);
+    Abar.assign(N * rows, 1.0);
+    for (Index i = 0; i < N; ++i) std::copy_n(pass.A[l - 1].data() + i * in, in, Abar.data() + i * rows);
+
+    // Within-layer block of layer l (pair route). Tasks are (group of kinds, chunk of unit pairs)
+    // of fixed shapes, each writing its own tiles; a flat-activation R's block is zero (narrow_r).
+    const PairPlan pp = pairs_within(l) ? plan_pairs(lay, l, rect, max_pair_columns(N)) : PairPlan{};
+    const Index npr = static_cast<Index>(pp.p.size());
+    if (npr > 0) {
+      const Index jc = pair_chunk_size(npr), jchunks = (npr + jc - 1) / jc;
+      // Each kind's Xi_i on this block: E_l (H, G, R), nullptr for C (delta_p delta_r), or the
+      // zero block of a flat-activation R. Kinds whose E_l are bitwise equal (H and G of a ReLU
+      // net: its activation term is zero) form one group with one GEMM: the same inputs in the
+      // same GEMM give the same bits, so each matrix is still exactly its own recursion's result.
+      const double* const zero_block = Abar.data();  // a marker, never read as Xi
+      std::vector<const double*> xi_of(req.kinds.size());
+      for (size_t t = 0; t < req.kinds.size(); ++t) {
+        const CurvatureKind kind = req.kinds[t];
+        const int slot = narrow_r && kind == CurvatureKind::Residual ? -2 : ctx.slot_of[static_cast<size_t>(section_of(kind))];
+        xi_of[t] = slot == -2 ? zero_block : slot >= 0 ? pc.E[static_cast<size_t>(slot)][l].data() : nullptr;
+      }
+      std::vector<std::vector<size_t>> groups;
+      const size_t eb = static_cast<size_t>(N * out * out) * sizeof(double);
+      for (size_t t = 0; t < req.kinds.size(); ++t) {
+        auto same = [&](const std::vector<size_t>& g) {
+          const double *a = xi_of[g[0]], *b = xi_of[t];
+          return a == b || (a && b && a != zero_block && b != zero_block && std::memcmp(a, b, eb) == 0);
+        };
+        auto it = std::find_if(groups.begin(), groups.end(), same);
+        if (it == groups.end()) groups.push_back({t});
+        else it->push_back(t);
+      }
+      const bool any_gemm = std::any_of(xi_of.begin(), xi_of.end(), [&](const double* x) { return x != zero_block; });
+      for (size_t c = 0; c + 1 < pp.chunk.size(); ++c) {
+        const size_t b0 = pp.chunk[c], b1 = pp.chunk[c + 1];
+        const Index k0 = pp.blocks[b0].begin, k1 = pp.blocks[b1 - 1].end, kc = k1 - k0;
+        if (any_gemm) {
+          if (KR.size() < size_t(N * kc)) KR = Workspace(N * kc);
+          parallel_ranges(N, threads, 16, [&](Index i0, Index i1, int) {
+            for (Index i = i0; i < i1; ++i) {
+              const double* a = Abar.data() + i * rows;
+              double* kr = KR.data() + i * kc;
+              for (Index k = k0; k < k1; ++k) kr[k - k0] = a[pp.q[k]] * a[pp.s[k]];
+            }
+          });
+        }
+        parallel_for(Index(groups.size()) * jchunks, threads, &control, [&](Index task, int worker) {
+          const std::vector<size_t>& group = groups[static_cast<size_t>(task / jchunks)];
+          const Index j0 = (task % jchunks) * jc, j1 = std::min(npr, j0 + jc), n = j1 - j0;
+          const double* P = nullptr;
+          SlabWorkspace& w = workspaces[static_cast<size_t>(worker)];
+          const double* E = xi_of[group[0]];
+          if (E != zero_block) {
+            const double* D = pass.Delta[l].data();
+            w.Xi_pairs.resize(N * n);
+            for (Index i = 0; i < N; ++i) {
+              double* x = w.Xi_pairs.data() + i * n;
+              if (E) {
+                const double* Ei = E + i * out * out;
+                for (Index j = j0; j < j1; ++j) x[j - j0] = Ei[pp.p[j] * out + pp.r[j]];
+              } else {
+                const double* d = D + i * out;  // C: Xi_i[p, r] = delta_p delta_r
+                for (Index j = j0; j < j1; ++j) x[j - j0] = d[pp.p[j]] * d[pp.r[j]];
+              }
+            }
+            w.P.resize(n * kc);
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, kc, N, 1.0 / double(N), w.Xi_pairs.data(), n,
+                        KR.data(), kc, 0.0, w.P.data(), kc);
+            P = w.P.data();
+          }
+          for (size_t t : group) {
+            const BlockSink& sk = sinks[t];
+            if (sk.f64) write_pairs(P, kc, pp, j0, j1, b0, b1, k0, lay, l, rect, sk.f64, sk.ld, w.tile);
+            else write_pairs(P, kc, pp, j0, j1, b0, b1, k0, lay, l, rect, sk.f32, sk.ld, w.tile);
+            progress.add(double(n) * double(kc));
+          }
+        });
+      }
+    }
+
     std::vector<UnitPlan> plans;
     for (Index p = 0; p < out; ++p) {
       UnitPlan u = plan_unit(l, p);
       if (!u.runs.empty()) plans.push_back(std::move(u));
     }
-    if (plans.empty()) continue;
+    const CrossPlan cp = pairs_next(l) ? plan_cross(lay, l, rect) : CrossPlan{};
+    if (plans.empty() && cp.p.empty()) continue;
     const RowLayerTerms rt = row_layer_terms(spec, lay, params, data, pass, pc, l, threads);
     ctx.rt = &rt;
     ctx_r.rt = &rt;
-    Abar.assign(N * rows, 1.0);
-    for (Index i = 0; i < N; ++i) std::copy_n(pass.A[l - 1].data() + i * in, in, Abar.data() + i * rows);
+
+    // Adjacent block (l, l + 1) by unit pairs (CrossPlan): KR's columns are whole tile rows q,
+    // chunked to the budget; tasks are (group of kinds, chunk of pairs) as above.
+    const Index ncp = static_cast<Index>(cp.p.size());
+    if (ncp > 0) {
+      const Index m = l + 1, nm = lay.out(m), rows_m = out + (lay.bias() ? 1 : 0);  // in(m) = out
+      Abar_next.assign(N * rows_m, 1.0);
+      for (Index i = 0; i < N; ++i) std::copy_n(pass.A[l].data() + i * out, out, Abar_next.data() + i * rows_m);
+      const double* const zero_block = Abar_next.data();  // a marker, never read as Xi
+      std::vector<const double*> xi_of(req.kinds.size());
+      for (size_t t = 0; t < req.kinds.size(); ++t) {
+        const CurvatureKind kind = req.kinds[t];
+        const int slot = narrow_r && kind == CurvatureKind::Residual ? -2 : ctx.slot_of[static_cast<size_t>(section_of(kind))];
+        xi_of[t] = slot == -2 ? zero_block : slot >= 0 ? rt.Xi[static_cast<size_t>(slot)].data() : nullptr;
+      }
+      // Kinds with bitwise-equal Xi share the GEMM (as in the pair route); the K-term is each kind's.
+      std::vector<std::vector<size_t>> groups;
+      const size_t xb = static_cast<size_t>(out * N * rt.C) * sizeof(double);
+      for (size_t t = 0; t < req.kinds.size(); ++t) {
+        auto same = [&](const std::vector<size_t>& g) {
+          const double *a = xi_of[g[0]], *b = xi_of[t];
+          return a == b || (a && b && a != zero_block && b != zero_block && std::memcmp(a, b, xb) == 0);
+        };
+        auto it = std::find_if(groups.begin(), groups.end(), same);
+        if (it == groups.end()) groups.push_back({t});
+        else it->push_back(t);
+      }
+      const bool any_gemm = std::any_of(xi_of.begin(), xi_of.end(), [&](const double* x) { return x != zero_block; });
+      const Index qrows = std::max<Index>(1, max_pair_columns(N) / rows_m);
+      const Index jc = pair_chunk_size(ncp), jchunks = (ncp + jc - 1) / jc;
+      for (Index qa = 0; qa < rows; qa += qrows) {
+        const Index qb = std::min(rows, qa + qrows), kc = (qb - qa) * rows_m;
+        if (any_gemm) {
+          if (KR.size() < size_t(N * kc)) KR = Workspace(N * kc);
+          parallel_ranges(N, threads, 16, [&](Index i0, Index i1, int) {
+            for (Index i = i0; i < i1; ++i) {
+              const double* a = Abar.data() + i * rows;
+              const double* b = Abar_next.data() + i * rows_m;
+              double* kr = KR.data() + i * kc;
+              for (Index q = qa; q < qb; ++q)
+                for (Index t = 0; t < rows_m; ++t) kr[(q - qa) * rows_m + t] = a[q] * b[t];
+            }
+          });
+        }
+        parallel_for(Index(groups.size()) * jchunks, threads, &control, [&](Index task, int worker) {
+          const std::vector<size_t>& group = groups[static_cast<size_t>(task / jchunks)];
+          const Index j0 = (task % jchunks) * jc, j1 = std::min(ncp, j0 + jc), n = j1 - j0;
+          SlabWorkspace& w = workspaces[static_cast<size_t>(worker)];
+          const double* Dl = pass.Delta[l].data();
+          const double* Dm = pass.Delta[m].data();
+          const double* X = xi_of[group[0]];
+          const double* P = nullptr;
+          if (X != zero_block) {
+            w.Xi_pairs.resize(N * n);
+            for (Index i = 0; i < N; ++i) {
+              double* x = w.Xi_pairs.data() + i * n;
+              for (Index j = j0; j < j1; ++j)
+                x[j - j0] = X ? X[(cp.p[j] * N + i) * rt.C + rt.xoff[m] + cp.r[j]]
+                              : Dl[i * out + cp.p[j]] * Dm[i * nm + cp.r[j]];  // C: delta_p delta_r
+            }
+            w.P.resize(n * kc);
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, kc, N, 1.0 / double(N), w.Xi_pairs.data(), n,
+                        KR.data(), kc, 0.0, w.P.data(), kc);
+            P = w.P.data();
+          }
+          const double* kt = nullptr;
+          if (std::any_of(group.begin(), group.end(), [&](size_t t) { return has_kterm(req.kinds[t]); })) {
+            // Kt2[q, j] = (1/N) sum_i abar_l[i,q] D_l,i[p_j] delta_m,i[r_j]
+            w.Zk.resize(N * n);
+            for (Index i = 0; i < N; ++i)
+              for (Index j = j0; j < j1; ++j)
+                w.Zk[i * n + (j - j0)] =
+                    act_d1(spec.activation, pass.Z[l][i * out + cp.p[j]]) * Dm[i * nm + cp.r[j]];
+            w.Kt2.resize((qb - qa) * n);
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, qb - qa, n, N, 1.0 / double(N), Abar.data() + qa, rows,
+                        w.Zk.data(), n, 0.0, w.Kt2.data(), n);
+            kt = w.Kt2.data();
+          }
+          for (size_t t : group) {
+            const BlockSink& sk = sinks[t];
+            const double* k = has_kterm(req.kinds[t]) ? kt : nullptr;
+            if (sk.f64) write_cross(P, kc, k, n, cp, j0, j1, qa, qb, lay, l, rect, sk.f64, sk.ld);
+            else write_cross(P, kc, k, n, cp, j0, j1, qa, qb, lay, l, rect, sk.f32, sk.ld);
+            progress.add(double(n) * double(kc));
+          }
+        });
+      }
+    }
     parallel_for(static_cast<Index>(plans.size()), threads, &control, [&](Index task, int worker) {
       const UnitPlan& u = plans[static_cast<size_t>(task)];
       SlabWorkspace& w = workspaces[static_cast<size_t>(worker)];
@@ -470,7 +880,7 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
         }
         progress.add(double(in + 1) * cc);
       }
-      if (symmetric) {
+      if (symmetric && !pairs_within(l)) {
         std::vector<Index> own;
         for (Index q = 0; q < in; ++q) own.push_back(lay.weight_offset(l) + u.p * in + q);
         if (lay.bias()) own.push_back(lay.bias_offset(l) + u.p);

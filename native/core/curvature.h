@@ -21,6 +21,17 @@
 // what is assembled beside it; H is never formed as G + R, so H = G + R checks three recursions.
 // Units run in parallel (request.threads), each with its own Y and a single-threaded GEMM.
 //
+// Within-layer blocks (m = l, no K-term; most of the matrix: 75% of a 64-64-10 net's) go by unit
+// PAIRS instead: X[(l,p,q),(l,r,s)] = (1/N) sum_i abar[i,q] abar[i,s] Xi_i[p,r] is symmetric in
+// q <-> s and in p <-> r separately, so one GEMM (p <= r pairs) x N x (q <= s pairs) with the
+// shared factor KR[i,(q,s)] = abar[i,q] abar[i,s] gives the block from a quarter of its products,
+// in GEMMs far wider than a unit's in + 1 rows. Blocks between adjacent layers (m = l + 1, where
+// K = D_l is diagonal) go by unit pairs too: one GEMM (p, r) x N x (q, s) with KR[i,(q,s)] =
+// abar_l[i,q] abar_{l+1}[i,s], plus the K-term as a small GEMM added to each tile's column s = p.
+// A block goes by pairs when its unit pairs (the GEMM's rows) number >= min(budget::kPairRows,
+// (n_{l-1} + 1) / 2), else by the slabs (whose rows are n_{l-1} + 1: a narrow layer under wide
+// inputs); the slabs always cover layers m >= l + 2. The choice reads the layer sizes only.
+//
 // Blocking: any rectangle of rows x columns (parameter index ranges, PyTorch order) can be
 // assembled on its own (a distributed build gives each process its blocks). A square on the
 // diagonal (row range = column range) comes out exactly symmetric; the full square uses the
@@ -29,7 +40,8 @@
 //
 // Output: row-major blocks, element (row, col) at sink[(row - row_begin) * ld + (col - col_begin)],
 // in float64 or float32 (float32 rounds the float64 result once, at the end).
-// Cost: ~ M_rows * M_cols * N flops per kind (x 1/2 for the symmetric full square), plus
+// Cost: ~ M_rows * M_cols * N flops per kind (x 1/2 for the symmetric full square, x 1/4 on
+// within-layer blocks), plus
 // O(N * (sum of widths)^2 * width) per-sample work, plus workspace estimated by assembly_workspace_bytes.
 #pragma once
 

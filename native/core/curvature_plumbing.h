@@ -24,6 +24,14 @@ constexpr double kMiB = 1024.0 * 1024.0;
 /// MLP unit slabs: one worker's Y buffer per kind (N x columns); a unit's columns are cut into
 /// chunks that fit.
 constexpr double kSlabYBytes = 32 * kMiB;
+/// MLP within-layer blocks (pair route): the shared Khatri-Rao chunk abar (x) abar (N x pair
+/// columns); a layer's (q <= s) pairs are cut into equal chunks that fit.
+constexpr double kPairColumnBytes = 64 * kMiB;
+/// MLP pair routes: at most this many unit pairs per GEMM task (its rows; enough to amortise the
+/// packing of the shared chunk), and a layer's pairs cut into a multiple of kPairTasks equal
+/// chunks, so that 1, 2 and 4 threads get equal shares of the largest blocks.
+constexpr Index kPairRows = 256;
+constexpr Index kPairTasks = 4;
 /// Sequential models: one worker's tangent workspace for a block of directions x samples.
 constexpr double kTangentBytes = 128 * kMiB;
 /// Sequential models: directions per column block (enough GEMM rows, small enough to balance).

@@ -11,7 +11,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
+
+#include <omp.h>
 
 namespace hl {
 
@@ -81,11 +84,24 @@ DenseMatrix::DenseMatrix(Index rows, Index cols, Dtype dtype, bool column_major,
   }
   // Touch every page once, in parallel: the kernel zeroes pages on first touch (0.3 s/GB on bare
   // metal, up to 2.6 s/GB measured on VMs here), and paying that inside the single-threaded
-  // scatter loops would serialise it.
+  // scatter loops would serialise it. A mapping (page-aligned) is populated by one madvise per
+  // thread where the kernel has MADV_POPULATE_WRITE (5.14+): no fault per page, ~20% less time
+  // than touching for a 185 MB memfd here; anything it does not populate is touched.
   const Index page = 4096, n = static_cast<Index>(bytes);
   char* c = static_cast<char*>(p);
-#pragma omp parallel for schedule(static)
-  for (Index off = 0; off < n; off += page) c[off] = 0;
+  const bool mapped = data_.get_deleter().mapped != 0;
+#pragma omp parallel
+  {
+    const Index parts = omp_get_num_threads(), t = omp_get_thread_num();
+    const Index pages = (n + page - 1) / page, per = (pages + parts - 1) / parts;
+    const Index b = std::min(n, t * per * page), e = std::min(n, (t + 1) * per * page);
+    bool populated = false;
+#ifdef MADV_POPULATE_WRITE
+    populated = mapped && b < e && ::madvise(c + b, static_cast<size_t>(e - b), MADV_POPULATE_WRITE) == 0;
+#endif
+    if (!populated)
+      for (Index off = b; off < e; off += page) c[off] = 0;
+  }
 }
 
 double DenseMatrix::at(Index i, Index j) const {

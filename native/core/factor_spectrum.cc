@@ -360,23 +360,13 @@ void subspace_route(const SequentialNet& net, const ModelSpec& model, const doub
         for (Index j = rg.first; j < rg.second; ++j) Fo[static_cast<size_t>(o_index(j) * nr + t)] = row[j];
     });
   }
-  // R_bo, a row chunk of b at a time (a row-major chunk x |o range| rectangle, transposed into B).
-  {
-    const Index cap = std::max<Index>(1, static_cast<Index>(kChunkBytes / (8.0 * std::max<Index>(Mo, 1))));
-    std::vector<double> tmp;
-    for (Index r0 = b.first; r0 < b.second; r0 += cap) {
-      const Index r1 = std::min(b.second, r0 + cap);
-      for (const Range& rg : o) {
-        const Index w = rg.second - rg.first;
-        tmp.resize(static_cast<size_t>((r1 - r0) * w));
-        assemble_block(model, params, data, CurvatureKind::Residual, {r0, r1}, rg, tmp.data(), w, threads, control);
-        for (Index c = 0; c < w; ++c) {
-          double* col = Bd + (nr + o_index(rg.first + c)) * Mb + (r0 - b.first);
-          for (Index q = 0; q < r1 - r0; ++q) col[q] = tmp[static_cast<size_t>(q * w + c)];
-        }
-      }
-      control.report("residual block", double(r1 - b.first) / double(Mb));
-    }
+  // R_bo into B's columns nr..: R is symmetric and a rectangle's entries are the whole matrix's bit
+  // for bit, so the row-major rectangle o-range x b is R_bo^T, i.e. B's column-major R_bo part,
+  // assembled in place (no staging copy, no transpose).
+  for (const Range& rg : o) {
+    assemble_block(model, params, data, CurvatureKind::Residual, rg, b, Bd + (nr + o_index(rg.first)) * Mb, Mb, threads,
+                   control);
+    control.report("residual block", double(o_index(rg.second)) / double(std::max<Index>(Mo, 1)));
   }
   // T (r x r; the solve reads its column-major lower triangle): X_oo from a rectangle assembly of each pair of o ranges.
   auto T = std::make_unique<DenseMatrix>(r, r, Dtype::F64);
@@ -485,9 +475,7 @@ FactorPlan plan_factor(const ModelSpec& model, Index N, CurvatureKind kind) {
   plan.flops = (hessian ? forward * double(nr) : 0.0) + rect + qr + 2.0 * drb * dMo * double(nr) + drb * drb * double(nr);
   const double r = double(plan.rank);
   const double rows = std::min(kChunkBytes, 8.0 * double(std::max<Index>(nr, 1)) * M);  // one chunk of factor rows
-  const double residual_block = std::min(kChunkBytes, 8.0 * dMb * dMo);            // one chunk of R_bo
-  plan.bytes = 8.0 * (dMb * dp + drb * dp + r * r + double(nr) * dMo) + rows + residual_block +
-               assembly_workspace_bytes(model, N, {kind});
+  plan.bytes = 8.0 * (dMb * dp + drb * dp + r * r + double(nr) * dMo) + rows + assembly_workspace_bytes(model, N, {kind});
   return plan;
 }
 
