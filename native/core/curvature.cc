@@ -463,6 +463,25 @@ void write_cross(const double* P, Index ldP, const double* kt, Index ldk, const 
 
 namespace {
 
+// Kinds (indices into `inputs`) whose per-sample GEMM inputs are bitwise equal over `bytes` form
+// one group, computed by one GEMM: the same inputs in the same GEMM give the same bits, so each
+// matrix is still exactly its own recursion's result. `zero` marks an input that is exactly zero
+// (no GEMM; such kinds group together), nullptr a kind without one.
+std::vector<std::vector<size_t>> equal_input_groups(const std::vector<const double*>& inputs, const double* zero,
+                                                    size_t bytes) {
+  std::vector<std::vector<size_t>> groups;
+  for (size_t t = 0; t < inputs.size(); ++t) {
+    auto same = [&](const std::vector<size_t>& g) {
+      const double *a = inputs[g[0]], *b = inputs[t];
+      return a == b || (a && b && a != zero && b != zero && std::memcmp(a, b, bytes) == 0);
+    };
+    auto it = std::find_if(groups.begin(), groups.end(), same);
+    if (it == groups.end()) groups.push_back({t});
+    else it->push_back(t);
+  }
+  return groups;
+}
+
 // Column pairs of one KR chunk of the pair route: from N only, like max_chunk_columns.
 Index max_pair_columns(Index N) {
   return std::max<Index>(1, static_cast<Index>(budget::kPairColumnBytes / (8.0 * double(N))));
@@ -642,8 +661,7 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
       const Index jc = pair_chunk_size(npr), jchunks = (npr + jc - 1) / jc;
       // Each kind's Xi_i on this block: E_l (H, G, R), nullptr for C (delta_p delta_r), or the
       // zero block of a flat-activation R. Kinds whose E_l are bitwise equal (H and G of a ReLU
-      // net: its activation term is zero) form one group with one GEMM: the same inputs in the
-      // same GEMM give the same bits, so each matrix is still exactly its own recursion's result.
+      // net: its activation term is zero) share one GEMM (equal_input_groups).
       const double* const zero_block = Abar.data();  // a marker, never read as Xi
       std::vector<const double*> xi_of(req.kinds.size());
       for (size_t t = 0; t < req.kinds.size(); ++t) {
@@ -651,17 +669,8 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
         const int slot = narrow_r && kind == CurvatureKind::Residual ? -2 : ctx.slot_of[static_cast<size_t>(section_of(kind))];
         xi_of[t] = slot == -2 ? zero_block : slot >= 0 ? pc.E[static_cast<size_t>(slot)][l].data() : nullptr;
       }
-      std::vector<std::vector<size_t>> groups;
-      const size_t eb = static_cast<size_t>(N * out * out) * sizeof(double);
-      for (size_t t = 0; t < req.kinds.size(); ++t) {
-        auto same = [&](const std::vector<size_t>& g) {
-          const double *a = xi_of[g[0]], *b = xi_of[t];
-          return a == b || (a && b && a != zero_block && b != zero_block && std::memcmp(a, b, eb) == 0);
-        };
-        auto it = std::find_if(groups.begin(), groups.end(), same);
-        if (it == groups.end()) groups.push_back({t});
-        else it->push_back(t);
-      }
+      const std::vector<std::vector<size_t>> groups =
+          equal_input_groups(xi_of, zero_block, static_cast<size_t>(N * out * out) * sizeof(double));
       const bool any_gemm = std::any_of(xi_of.begin(), xi_of.end(), [&](const double* x) { return x != zero_block; });
       for (size_t c = 0; c + 1 < pp.chunk.size(); ++c) {
         const size_t b0 = pp.chunk[c], b1 = pp.chunk[c + 1];
@@ -736,17 +745,8 @@ void assemble_curvature(const MlpSpec& spec, const double* params, const DataVie
         xi_of[t] = slot == -2 ? zero_block : slot >= 0 ? rt.Xi[static_cast<size_t>(slot)].data() : nullptr;
       }
       // Kinds with bitwise-equal Xi share the GEMM (as in the pair route); the K-term is each kind's.
-      std::vector<std::vector<size_t>> groups;
-      const size_t xb = static_cast<size_t>(out * N * rt.C) * sizeof(double);
-      for (size_t t = 0; t < req.kinds.size(); ++t) {
-        auto same = [&](const std::vector<size_t>& g) {
-          const double *a = xi_of[g[0]], *b = xi_of[t];
-          return a == b || (a && b && a != zero_block && b != zero_block && std::memcmp(a, b, xb) == 0);
-        };
-        auto it = std::find_if(groups.begin(), groups.end(), same);
-        if (it == groups.end()) groups.push_back({t});
-        else it->push_back(t);
-      }
+      const std::vector<std::vector<size_t>> groups =
+          equal_input_groups(xi_of, zero_block, static_cast<size_t>(out * N * rt.C) * sizeof(double));
       const bool any_gemm = std::any_of(xi_of.begin(), xi_of.end(), [&](const double* x) { return x != zero_block; });
       const Index qrows = std::max<Index>(1, max_pair_columns(N) / rows_m);
       const Index jc = pair_chunk_size(ncp), jchunks = (ncp + jc - 1) / jc;
